@@ -1,0 +1,34 @@
+/**
+ * POST /v1/events and POST /v1/events/batch (API.md "Events").
+ */
+import type { FastifyInstance } from 'fastify';
+import { AppError, issuesToDetails, principalOf } from '../common/index.js';
+import { batchEnvelopeSchema } from './event.schema.js';
+import type { IngestService } from './ingest.service.js';
+
+export interface EventsRoutesOptions {
+  ingest: IngestService;
+  batchBodyLimit: number;
+}
+
+export async function eventsRoutes(app: FastifyInstance, opts: EventsRoutesOptions): Promise<void> {
+  const { ingest } = opts;
+
+  app.post('/v1/events', async (request, reply) => {
+    const result = await ingest.submit(request.body, principalOf(request));
+    return reply.code(result.duplicate ? 200 : 201).send(result);
+  });
+
+  app.post('/v1/events/batch', { bodyLimit: opts.batchBodyLimit }, async (request, reply) => {
+    const envelope = batchEnvelopeSchema.safeParse(request.body);
+    if (!envelope.success) {
+      throw new AppError(
+        'invalid_request',
+        'expected {"events": [...]} with 1 to 1000 events',
+        issuesToDetails(envelope.error.issues),
+      );
+    }
+    const results = await ingest.submitBatch(envelope.data.events, principalOf(request));
+    return reply.code(200).send({ results });
+  });
+}

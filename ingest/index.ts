@@ -1,0 +1,12 @@
+export type { WorkoutEvent } from './event.schema.js';
+export { eventSchema, REGIONS } from './event.schema.js';
+export { eventsRoutes } from './events.routes.js';
+export { idempotencyPlugin } from './idempotency.plugin.js';
+export type { BatchItemResult, EventApplier, EventResult } from './ingest.service.js';
+export { IngestService } from './ingest.service.js';
+export type { AppendResult, LedgerRow, StoredOutcome } from './ledger.repository.js';
+export { LedgerRepository } from './ledger.repository.js';
+export type { Activity } from './met.js';
+export { ACTIVITIES, MET, metCalories } from './met.js';
+export type { ReconcilerOptions } from './reconciler.js';
+export { Reconciler } from './reconciler.js';

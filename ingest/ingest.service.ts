@@ -1,0 +1,149 @@
+/**
+ * Intake of workout events: validate → append to the ledger (durable) → apply through
+ * the pipeline the server composed (anti-cheat, scoring, …) → record the outcome.
+ * Every step is idempotent on the event id, so a duplicate or a replay changes nothing.
+ */
+import { Counter, Histogram } from 'prom-client';
+import { AppError, hasRole, issuesToDetails, metricsRegistry, type Principal } from '../common/index.js';
+import { eventSchema, type WorkoutEvent } from './event.schema.js';
+import type { LedgerRepository, LedgerRow, StoredOutcome } from './ledger.repository.js';
+
+const accepted = new Counter({
+  name: 'podium_events_accepted_total',
+  help: 'Events appended to the ledger for the first time',
+  labelNames: ['source'],
+  registers: [metricsRegistry],
+});
+const rejected = new Counter({
+  name: 'podium_events_rejected_total',
+  help: 'Events refused at intake',
+  labelNames: ['source', 'code'],
+  registers: [metricsRegistry],
+});
+const duplicates = new Counter({
+  name: 'podium_events_duplicate_total',
+  help: 'Events whose id had been seen before',
+  labelNames: ['source'],
+  registers: [metricsRegistry],
+});
+const applyLatency = new Histogram({
+  name: 'podium_event_apply_seconds',
+  help: 'Time from ledger commit to the pipeline outcome of one event',
+  buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+  registers: [metricsRegistry],
+});
+
+/** Applies one event to every context; must be idempotent on the event id. */
+export type EventApplier = (event: WorkoutEvent, restore?: StoredOutcome) => Promise<StoredOutcome>;
+
+export interface EventResult {
+  eventId: string;
+  duplicate: boolean;
+  points: StoredOutcome['points'];
+  dailyTotal: number;
+  dailyRemaining: number;
+  flags: unknown[];
+  unlocked: unknown[];
+}
+
+export type BatchItemResult =
+  | ({ status: 200 | 201 } & EventResult)
+  | { status: number; eventId?: string; error: ReturnType<AppError['toBody']>['error'] };
+
+export class IngestService {
+  private readonly schema = eventSchema();
+
+  constructor(
+    private readonly ledger: LedgerRepository,
+    private readonly apply: EventApplier,
+    private readonly log: { error: (obj: object, msg: string) => void },
+  ) {}
+
+  /** Validates and authorizes one raw event; throws AppError 400/403. */
+  parse(raw: unknown, principal: Principal, source = 'http'): WorkoutEvent {
+    const parsed = this.schema.safeParse(raw);
+    if (!parsed.success) {
+      rejected.inc({ source, code: 'invalid_request' });
+      throw new AppError('invalid_request', 'invalid workout event', issuesToDetails(parsed.error.issues));
+    }
+    const event = parsed.data;
+    if (!hasRole(principal, 'service') && !(hasRole(principal, 'user') && principal.sub === event.userId)) {
+      rejected.inc({ source, code: 'forbidden' });
+      throw new AppError('forbidden', `may not submit events for user ${event.userId}`);
+    }
+    return event;
+  }
+
+  async submit(raw: unknown, principal: Principal, source = 'http'): Promise<EventResult> {
+    const event = this.parse(raw, principal, source);
+    return this.ingest(event, source);
+  }
+
+  async submitBatch(raws: unknown[], principal: Principal, source = 'http'): Promise<BatchItemResult[]> {
+    return Promise.all(
+      raws.map(async (raw): Promise<BatchItemResult> => {
+        try {
+          const r = await this.submit(raw, principal, source);
+          return { status: r.duplicate ? 200 : 201, ...r };
+        } catch (err) {
+          if (!(err instanceof AppError)) throw err;
+          const eventId = typeof (raw as { id?: unknown })?.id === 'string' ? (raw as { id: string }).id : undefined;
+          return { status: err.status, ...(eventId ? { eventId } : {}), error: err.toBody().error };
+        }
+      }),
+    );
+  }
+
+  /** A validated event: durable first, then applied. Also the Kafka path's entry. */
+  async ingest(event: WorkoutEvent, source = 'http'): Promise<EventResult> {
+    const appended = await this.ledger.append(event, source);
+    if (appended.status === 'new') {
+      accepted.inc({ source });
+      const outcome = await this.applyAndRecord(event);
+      return toResult(event.id, false, outcome);
+    }
+    duplicates.inc({ source });
+    return this.duplicateOutcome(event.id);
+  }
+
+  /** Runs the pipeline and records its outcome in the ledger (batched, not awaited). */
+  async applyAndRecord(event: WorkoutEvent, restore?: StoredOutcome): Promise<StoredOutcome> {
+    const end = applyLatency.startTimer();
+    const outcome = await this.apply(event, restore);
+    end();
+    this.ledger.markApplied(event.id, outcome).catch((err) => {
+      // Not fatal: the row stays unapplied and the reconciler re-applies it (idempotent).
+      this.log.error({ err, eventId: event.id }, 'could not record outcome in the ledger');
+    });
+    return outcome;
+  }
+
+  /**
+   * Rebuild: re-applies a ledger row. A recorded outcome is restored as it was decided
+   * (so the cap gives the same answer whatever the order); an unrecorded one is applied.
+   */
+  async replay(row: LedgerRow): Promise<void> {
+    if (row.outcome) await this.apply(row.body, row.outcome);
+    else await this.applyAndRecord(row.body);
+  }
+
+  /** The original outcome of a seen id; applies the stored body if it never was. */
+  private async duplicateOutcome(eventId: string): Promise<EventResult> {
+    const row: LedgerRow | undefined = (await this.ledger.findByEventIds([eventId])).get(eventId);
+    if (!row) throw new AppError('internal', `ledger lost event ${eventId}`);
+    const outcome = row.outcome ?? (await this.applyAndRecord(row.body));
+    return toResult(eventId, true, outcome);
+  }
+}
+
+function toResult(eventId: string, duplicate: boolean, o: StoredOutcome): EventResult {
+  return {
+    eventId,
+    duplicate,
+    points: o.points,
+    dailyTotal: o.dailyTotal,
+    dailyRemaining: o.dailyRemaining,
+    flags: o.flags,
+    unlocked: o.unlocked,
+  };
+}

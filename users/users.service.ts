@@ -1,0 +1,39 @@
+/**
+ * Profiles, and the one profile fact the hot path needs: the user's time zone.
+ */
+import type { Redis } from '../persistence/index.js';
+import { TZ_CACHE_TTL_S, UsersKeys } from './keys.js';
+import type { Profile, ProfilePatch, UsersRepository } from './users.repository.js';
+
+export class UsersService {
+  private readonly keys: UsersKeys;
+
+  constructor(
+    private readonly repo: UsersRepository,
+    private readonly redis: Redis,
+    prefix: string,
+  ) {
+    this.keys = new UsersKeys(prefix);
+  }
+
+  find(userId: string): Promise<Profile | undefined> {
+    return this.repo.find(userId);
+  }
+
+  async update(userId: string, patch: ProfilePatch): Promise<Profile> {
+    const profile = await this.repo.upsert(userId, patch);
+    await this.redis.set(this.keys.timeZone(userId), profile.timezone ?? '-', 'EX', TZ_CACHE_TTL_S);
+    return profile;
+  }
+
+  /** The user's zone, or undefined when unknown (the caller then uses UTC). */
+  async timeZoneOf(userId: string): Promise<string | undefined> {
+    const key = this.keys.timeZone(userId);
+    let tz = await this.redis.get(key);
+    if (tz === null) {
+      tz = (await this.repo.find(userId))?.timezone ?? '-';
+      await this.redis.set(key, tz, 'EX', TZ_CACHE_TTL_S);
+    }
+    return tz === '-' ? undefined : tz;
+  }
+}
