@@ -136,7 +136,7 @@ cmd_start() {
   rm -f "$PID_FILE" "$PORT_FILE"
   command -v "$JAVA" >/dev/null || die "java not found (Kafka 3.9 needs Java 11+, 17 recommended)"
   for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
-    port_open "$port" && die "port $HOST:$port is already in use by another process"
+    if port_open "$port"; then die "port $HOST:$port is already in use by another process"; fi
   done
 
   local t0=$SECONDS
