@@ -6,11 +6,11 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import pino from 'pino';
-import { type Role, mintToken } from '../common/index.js';
+import { mintToken, type Role } from '../common/index.js';
 import { createRedis, deleteByPrefix } from '../persistence/index.js';
 import { buildApp } from '../server/app.js';
 import { type Config, loadConfig } from '../server/config.js';
-import { type Engine, createEngine } from '../server/engine.js';
+import { createEngine, type Engine } from '../server/engine.js';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
