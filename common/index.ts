@@ -1,5 +1,7 @@
 export type { Principal, Role } from './auth.js';
 export { hasRole, mintToken, ROLES, requireRole, requireSelfOr, TokenVerifier } from './auth.js';
+export type { DomainEventMap, DomainEventName } from './domain-events.js';
+export { DomainEvents } from './domain-events.js';
 export type { ErrorCode } from './errors.js';
 export { AppError, issuesToDetails } from './errors.js';
 export { principalOf } from './http.js';

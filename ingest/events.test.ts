@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestEngine, bearer, startTestEngine, workoutEvent } from '../test/helpers.js';
+import { bearer, startTestEngine, type TestEngine, workoutEvent } from '../test/helpers.js';
 
 let t: TestEngine;
 let service: string;
@@ -72,7 +72,7 @@ describe('POST /v1/events', () => {
 
   it('refuses a missing, malformed or forged token with 401', async () => {
     const ev = workoutEvent();
-    const forged = (await t.token('ingestor', ['service'])).slice(0, -4) + 'AAAA';
+    const forged = `${(await t.token('ingestor', ['service'])).slice(0, -4)}AAAA`;
     for (const headers of [{}, { authorization: 'Basic abc' }, bearer('not.a.jwt'), bearer(forged)]) {
       const res = await t.app.inject({ method: 'POST', url: '/v1/events', headers, payload: ev });
       expect(res.statusCode).toBe(401);

@@ -3,9 +3,9 @@
  */
 
 import { Counter } from 'prom-client';
-import { localDay, metricsRegistry, periodsOf } from '../common/index.js';
+import { localDay, metricsRegistry, type Periods, periodsOf } from '../common/index.js';
 import { basePoints, type PointsRules } from './rules.js';
-import type { Counters, ScoringStore } from './scoring.store.js';
+import type { Counters, ScoringStore, WindowTotals } from './scoring.store.js';
 
 const capHits = new Counter({
   name: 'podium_scoring_cap_hits_total',
@@ -35,6 +35,10 @@ export interface ScoringOutcome {
   dailyTotal: number;
   dailyRemaining: number;
   day: string;
+  /** Period ids (in the user's zone) the event counted in. */
+  periods: Periods;
+  /** The user's absolute totals after the event, per window. */
+  totals: WindowTotals;
 }
 
 export class ScoringService {
@@ -73,6 +77,8 @@ export class ScoringService {
       dailyTotal: r.dayTotal,
       dailyRemaining: Math.max(0, this.rules.dailyCap - r.dayTotal),
       day: periods.day,
+      periods,
+      totals: r.totals,
     };
   }
 

@@ -8,7 +8,7 @@ import { ScoringKeys, TTL } from './keys.js';
 
 const APPLY_EVENT = readFileSync(projectPath('scoring', 'lua', 'apply-event-5.lua'), 'utf8');
 
-type ApplyReply = [number, number, number, number, number];
+type ApplyReply = number[];
 
 interface ScoringCommands {
   podiumApplyEvent(...args: Array<string | number>): Promise<ApplyReply>;
@@ -33,6 +33,23 @@ export interface ApplyReplyObj {
   capped: number;
   held: number;
   dayTotal: number;
+  /** The user's totals after the event, per window. */
+  totals: WindowTotals;
+}
+
+/** Absolute totals of the metrics leaderboards rank by. */
+export interface MetricTotals {
+  points: number;
+  workouts: number;
+  distanceM: number;
+  durationSec: number;
+}
+
+export interface WindowTotals {
+  alltime: MetricTotals;
+  daily: MetricTotals;
+  weekly: MetricTotals;
+  monthly: MetricTotals;
 }
 
 export type Counters = Record<'points' | 'workouts' | 'distanceM' | 'durationSec' | 'calories', number>;
@@ -51,7 +68,7 @@ export class ScoringStore {
 
   async apply(a: ApplyArgs): Promise<ApplyReplyObj> {
     const k = this.keys;
-    const [dup, awarded, capped, held, dayTotal] = await this.redis.podiumApplyEvent(
+    const r = await this.redis.podiumApplyEvent(
       k.applied(a.userId, a.eventId),
       k.totals(a.userId),
       k.period(a.userId, 'd', a.periods.day),
@@ -69,7 +86,20 @@ export class ScoringStore {
       TTL.m,
       a.forcedAward === undefined ? '' : a.forcedAward,
     );
-    return { duplicate: dup === 1, awarded, capped, held, dayTotal };
+    const at = (i: number): MetricTotals => ({
+      points: r[5 + i * 4]!,
+      workouts: r[6 + i * 4]!,
+      distanceM: r[7 + i * 4]!,
+      durationSec: r[8 + i * 4]!,
+    });
+    return {
+      duplicate: r[0] === 1,
+      awarded: r[1]!,
+      capped: r[2]!,
+      held: r[3]!,
+      dayTotal: r[4]!,
+      totals: { alltime: at(0), daily: at(1), weekly: at(2), monthly: at(3) },
+    };
   }
 
   async totals(userId: string): Promise<Counters> {

@@ -3,7 +3,8 @@
  * main.ts, the CLI and the tests all build the engine here, so they run the same thing.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { type EventApplier, IngestService, LedgerRepository, Reconciler } from '../ingest/index.js';
+import { DomainEvents } from '../common/index.js';
+import { IngestService, LedgerRepository, Reconciler } from '../ingest/index.js';
 import {
   assertPostgresReachable,
   assertRedisReachable,
@@ -17,6 +18,7 @@ import {
 import { loadRules, ScoringService, ScoringStore } from '../scoring/index.js';
 import { UsersRepository, UsersService } from '../users/index.js';
 import type { Config } from './config.js';
+import { createPipeline } from './pipeline.js';
 
 export interface Engine {
   config: Config;
@@ -27,6 +29,7 @@ export interface Engine {
   reconciler: Reconciler;
   scoring: ScoringService;
   users: UsersService;
+  bus: DomainEvents;
   /** Redis key prefixes holding state that `rebuild` recreates from Postgres. */
   rebuildablePrefixes: string[];
   close(): Promise<void>;
@@ -66,29 +69,8 @@ export async function createEngine(config: Config, opts: EngineOptions): Promise
   const users = new UsersService(new UsersRepository(pool), redis, prefix);
   const ledger = new LedgerRepository(pool, config.ledger);
 
-  const apply: EventApplier = async (event, restore) => {
-    const timeZone = restore?.timeZone ?? event.timezone ?? (await users.timeZoneOf(event.userId)) ?? 'UTC';
-    const s = await scoring.apply({
-      eventId: event.id,
-      userId: event.userId,
-      occurredAt: new Date(event.occurredAt),
-      timeZone,
-      activity: event.workout.activity,
-      durationSec: event.workout.durationSec,
-      distanceM: event.workout.distanceM,
-      calories: event.workout.calories,
-      restore: restore && { awarded: restore.points.awarded, capped: restore.points.capped },
-    });
-    return {
-      points: s.points,
-      dailyTotal: s.dailyTotal,
-      dailyRemaining: s.dailyRemaining,
-      day: s.day,
-      timeZone,
-      flags: restore?.flags ?? [],
-      unlocked: restore?.unlocked ?? [],
-    };
-  };
+  const bus = new DomainEvents((err, name) => log.error({ err, event: name }, 'domain event listener failed'));
+  const apply = createPipeline({ users, scoring, bus });
 
   const ingest = new IngestService(ledger, apply, log);
   const reconciler = new Reconciler(ledger, ingest, config.reconciler, log);
@@ -102,6 +84,7 @@ export async function createEngine(config: Config, opts: EngineOptions): Promise
     reconciler,
     scoring,
     users,
+    bus,
     rebuildablePrefixes: [`${prefix}scoring:`, `${prefix}users:`],
     async close() {
       await reconciler.stop();

@@ -18,12 +18,22 @@
   ARGV[7] marker TTL s  ARGV[8] day TTL s  ARGV[9] week TTL s  ARGV[10] month TTL s
   ARGV[11] forced award for rebuild ('' = decide by the cap)
 
-  Returns {duplicate (0|1), awarded, capped, held, dayTotal}.
+  Returns {duplicate (0|1), awarded, capped, held, dayTotal, then for each of KEYS[2..5]
+  its current points, workouts, distanceM, durationSec} — the absolute totals that
+  leaderboards write (also on a duplicate, so a replay repairs a half-applied event).
 ]]
+local function withTotals(reply)
+  for i = 2, 5 do
+    local v = redis.call('HMGET', KEYS[i], 'points', 'workouts', 'distanceM', 'durationSec')
+    for j = 1, 4 do reply[#reply + 1] = tonumber(v[j] or '0') end
+  end
+  return reply
+end
+
 local stored = redis.call('GET', KEYS[1])
 if stored then
   local a, c, h, d = string.match(stored, '^(%d+):(%d+):(%d+):(%d+)$')
-  return {1, tonumber(a), tonumber(c), tonumber(h), tonumber(d)}
+  return withTotals({1, tonumber(a), tonumber(c), tonumber(h), tonumber(d)})
 end
 
 local points = tonumber(ARGV[1])
@@ -60,4 +70,4 @@ end
 
 dayTotal = dayTotal + awarded
 redis.call('SET', KEYS[1], awarded .. ':' .. capped .. ':' .. held .. ':' .. dayTotal, 'EX', ARGV[7])
-return {0, awarded, capped, held, dayTotal}
+return withTotals({0, awarded, capped, held, dayTotal})
