@@ -4,7 +4,7 @@ export type { DomainEventMap, DomainEventName } from './domain-events.js';
 export { DomainEvents } from './domain-events.js';
 export type { ErrorCode } from './errors.js';
 export { AppError, issuesToDetails } from './errors.js';
-export { principalOf } from './http.js';
+export { principalOf, routeDoc } from './http.js';
 export { metricsRegistry } from './metrics.js';
 export { projectPath } from './paths.js';
 export type { Periods } from './periods.js';

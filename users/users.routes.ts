@@ -3,7 +3,15 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { AppError, hasRole, issuesToDetails, isValidTimeZone, principalOf, requireSelfOr } from '../common/index.js';
+import {
+  AppError,
+  hasRole,
+  issuesToDetails,
+  isValidTimeZone,
+  principalOf,
+  requireSelfOr,
+  routeDoc,
+} from '../common/index.js';
 import type { ScoringService } from '../scoring/index.js';
 import type { UsersService } from './users.service.js';
 
@@ -42,18 +50,23 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
 export async function usersRoutes(app: FastifyInstance, opts: UsersRoutesOptions): Promise<void> {
   const { users, scoring } = opts;
 
-  app.put('/v1/users/:userId', async (request) => {
-    const { userId } = parse(userParams, request.params, 'user id');
-    const principal = principalOf(request);
-    requireSelfOr(principal, userId, 'service', 'admin');
-    const patch = parse(profileBody, request.body ?? {}, 'profile');
-    if (patch.premium !== undefined && !hasRole(principal, 'service', 'admin')) {
-      throw new AppError('forbidden', 'only service or admin may set premium');
-    }
-    return users.update(userId, patch);
-  });
+  const tags = ['users'];
+  app.put(
+    '/v1/users/:userId',
+    { schema: routeDoc({ summary: 'Write a profile', tags, body: profileBody }) },
+    async (request) => {
+      const { userId } = parse(userParams, request.params, 'user id');
+      const principal = principalOf(request);
+      requireSelfOr(principal, userId, 'service', 'admin');
+      const patch = parse(profileBody, request.body ?? {}, 'profile');
+      if (patch.premium !== undefined && !hasRole(principal, 'service', 'admin')) {
+        throw new AppError('forbidden', 'only service or admin may set premium');
+      }
+      return users.update(userId, patch);
+    },
+  );
 
-  app.get('/v1/users/:userId', async (request) => {
+  app.get('/v1/users/:userId', { schema: routeDoc({ summary: 'Read a profile', tags }) }, async (request) => {
     const { userId } = parse(userParams, request.params, 'user id');
     const principal = principalOf(request);
     const profile = await users.find(userId);
@@ -72,11 +85,15 @@ export async function usersRoutes(app: FastifyInstance, opts: UsersRoutesOptions
     };
   });
 
-  app.get('/v1/users/:userId/stats', async (request) => {
-    const { userId } = parse(userParams, request.params, 'user id');
-    principalOf(request);
-    const tz = (await users.timeZoneOf(userId)) ?? 'UTC';
-    const stats = await scoring.stats(userId, tz);
-    return { userId, ...stats };
-  });
+  app.get(
+    '/v1/users/:userId/stats',
+    { schema: routeDoc({ summary: "A user's totals, today, streak, achievements", tags }) },
+    async (request) => {
+      const { userId } = parse(userParams, request.params, 'user id');
+      principalOf(request);
+      const tz = (await users.timeZoneOf(userId)) ?? 'UTC';
+      const stats = await scoring.stats(userId, tz);
+      return { userId, ...stats };
+    },
+  );
 }
