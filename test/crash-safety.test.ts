@@ -118,4 +118,22 @@ describe('crash safety', () => {
     expect(result.code, result.out).toBe(0);
     expect(await snapshot()).toEqual(before);
   });
+
+  it('drains in-flight requests and records every outcome on SIGTERM under load', async () => {
+    const port = await freePort();
+    const token = await mintToken(env.JWT_SECRET, { sub: 'loadgen', roles: ['service'] });
+    engine = await startEngineProcess(env, port);
+    const load = loadGenerator(engine.url, token, 16);
+    const before = load.acked.length;
+    while (load.acked.length < before + 200) await new Promise((r) => setTimeout(r, 10));
+    expect(await stopProcess(engine.child, 'SIGTERM')).toBe(0);
+    engine = undefined;
+    await load.stop();
+
+    const { rows } = await db.query(
+      'SELECT count(*)::int AS n, count(*) FILTER (WHERE applied_at IS NULL)::int AS unapplied FROM ingest_events WHERE event_id = ANY($1)',
+      [load.acked],
+    );
+    expect(rows[0]).toEqual({ n: load.acked.length, unapplied: 0 });
+  });
 });
