@@ -17,8 +17,9 @@ export interface PipelineDeps {
 export function createPipeline(deps: PipelineDeps): EventApplier {
   const { users, scoring, bus } = deps;
   return async (event, restore?: StoredOutcome) => {
-    // The cap's day is the user's local day: the event's zone, else the profile's, else UTC.
-    const timeZone = restore?.timeZone ?? event.timezone ?? (await users.timeZoneOf(event.userId)) ?? 'UTC';
+    // The cap's day is the user's local day, in one zone per user (see resolveTimeZone);
+    // a rebuild reuses the zone recorded with the outcome.
+    const timeZone = restore?.timeZone ?? (await users.resolveTimeZone(event.userId, event.timezone));
 
     const s = await scoring.apply({
       eventId: event.id,

@@ -36,6 +36,17 @@ export class UsersRepository {
     return rows[0] ? toProfile(rows[0]) : undefined;
   }
 
+  /** Sets the zone only if the user has none yet; returns the zone now on record. */
+  async adoptTimeZone(userId: string, timeZone: string): Promise<string> {
+    const { rows } = await this.pool.query<{ timezone: string }>(
+      `INSERT INTO users_profiles (user_id, timezone) VALUES ($1, $2)
+       ON CONFLICT (user_id) DO UPDATE SET timezone = COALESCE(users_profiles.timezone, EXCLUDED.timezone)
+       RETURNING timezone`,
+      [userId, timeZone],
+    );
+    return rows[0]!.timezone;
+  }
+
   /** Creates or updates only the given fields. */
   async upsert(userId: string, patch: ProfilePatch): Promise<Profile> {
     const fields = (Object.keys(patch) as Array<keyof ProfilePatch>).filter((f) => patch[f] !== undefined);

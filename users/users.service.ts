@@ -26,7 +26,7 @@ export class UsersService {
     return profile;
   }
 
-  /** The user's zone, or undefined when unknown (the caller then uses UTC). */
+  /** The user's zone, or undefined when none is known (the caller then uses UTC). */
   async timeZoneOf(userId: string): Promise<string | undefined> {
     const key = this.keys.timeZone(userId);
     let tz = await this.redis.get(key);
@@ -35,5 +35,20 @@ export class UsersService {
       await this.redis.set(key, tz, 'EX', TZ_CACHE_TTL_S);
     }
     return tz === '-' ? undefined : tz;
+  }
+
+  /**
+   * The one zone the user's day is counted in. A known zone (profile, or adopted before)
+   * always wins; otherwise the user's first event fixes it: its `timezone`, or UTC when it
+   * has none. Letting each event pick its own zone would let two events at one instant
+   * land on two different days, and so earn the daily cap twice. Only a profile write
+   * (PUT /v1/users/{id}) changes the zone afterwards.
+   */
+  async resolveTimeZone(userId: string, eventZone?: string): Promise<string> {
+    const known = await this.timeZoneOf(userId);
+    if (known) return known;
+    const adopted = await this.repo.adoptTimeZone(userId, eventZone ?? 'UTC'); // atomic: the first writer wins
+    await this.redis.set(this.keys.timeZone(userId), adopted, 'EX', TZ_CACHE_TTL_S);
+    return adopted;
   }
 }
