@@ -3,7 +3,7 @@
  * no cycles; a context imports another only through its public index.ts;
  * common/ and persistence/ depend on no context; nothing depends on server/.
  */
-const CONTEXTS = 'ingest|scoring|leaderboards|achievements|challenges|anti-cheat|feed|realtime|users|web';
+const CONTEXTS = 'ingest|scoring|leaderboards|achievements|challenges|anti-cheat|feed|realtime|users|outbox|web';
 
 module.exports = {
   forbidden: [

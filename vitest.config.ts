@@ -2,12 +2,20 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['**/*.test.ts'],
+    // Each project names its files (a root `include` would be merged into both).
     exclude: ['node_modules/**', 'dist/**'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Two cores: a little parallelism across files, each file with its own schema and key prefix.
     maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: 'core', include: ['**/*.test.ts'], exclude: ['**/*.kafka.test.ts'] } },
+      // Against a real broker: the global setup starts scripts/kafka.sh only when one of these files runs.
+      {
+        extends: true,
+        test: { name: 'kafka', include: ['**/*.kafka.test.ts'], globalSetup: ['test/kafka.global-setup.ts'] },
+      },
+    ],
   },
 });

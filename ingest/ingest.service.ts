@@ -6,7 +6,7 @@
 import { Counter, Histogram } from 'prom-client';
 import { AppError, hasRole, issuesToDetails, metricsRegistry, type Principal } from '../common/index.js';
 import { eventSchema, type WorkoutEvent } from './event.schema.js';
-import type { LedgerRepository, LedgerRow, StoredOutcome } from './ledger.repository.js';
+import type { AppendResult, LedgerRepository, LedgerRow, StoredOutcome } from './ledger.repository.js';
 
 const accepted = new Counter({
   name: 'podium_events_accepted_total',
@@ -52,6 +52,7 @@ export type BatchItemResult =
 
 export class IngestService {
   private readonly schema = eventSchema();
+  private inFlight = 0;
 
   constructor(
     private readonly ledger: LedgerRepository,
@@ -94,9 +95,74 @@ export class IngestService {
     );
   }
 
-  /** A validated event: durable first, then applied. Also the Kafka path's entry. */
+  /** Events between intake and outcome plus queued ledger writes: the back-pressure signal. */
+  get load(): number {
+    return this.inFlight + this.ledger.pending;
+  }
+
+  /** A validated event: durable first, then applied. */
   async ingest(event: WorkoutEvent, source = 'http'): Promise<EventResult> {
-    const appended = await this.ledger.append(event, source);
+    this.inFlight++;
+    try {
+      return await this.settle(event, await this.ledger.append(event, source), source);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  /**
+   * Validated events in producer order (the Kafka path): appended together (one ledger
+   * group commit), then applied like `ingest` — one user's events in the given order,
+   * at most `concurrency` users at a time (a batch must not stampede the pools). After a
+   * failure that user's later events are skipped (never applied out of order); the call
+   * rejects with the first failure once the rest settled, so a retry is a clean replay.
+   * `signal` (shutdown) stops it between events: what was appended but not applied stays
+   * in the ledger for the reconciler, and the call rejects with the abort reason.
+   */
+  async ingestMany(
+    events: WorkoutEvent[],
+    source = 'http',
+    opts: { concurrency?: number; signal?: AbortSignal } = {},
+  ): Promise<EventResult[]> {
+    const { concurrency = 64, signal } = opts;
+    this.inFlight += events.length;
+    try {
+      const appended = await Promise.all(events.map((e) => this.ledger.append(e, source)));
+      const byUser = new Map<string, number[]>();
+      for (const [i, e] of events.entries()) {
+        const list = byUser.get(e.userId);
+        if (list) list.push(i);
+        else byUser.set(e.userId, [i]);
+      }
+      const queues = [...byUser.values()];
+      const results: EventResult[] = new Array(events.length);
+      let failure: { err: unknown } | undefined;
+      let next = 0;
+      const worker = async () => {
+        while (next < queues.length) {
+          for (const i of queues[next++]!) {
+            if (signal?.aborted) {
+              failure ??= { err: signal.reason };
+              return;
+            }
+            try {
+              results[i] = await this.settle(events[i]!, appended[i]!, source);
+            } catch (err) {
+              failure ??= { err };
+              break;
+            }
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(Math.max(1, concurrency), queues.length) }, worker));
+      if (failure) throw failure.err;
+      return results;
+    } finally {
+      this.inFlight -= events.length;
+    }
+  }
+
+  private async settle(event: WorkoutEvent, appended: AppendResult, source: string): Promise<EventResult> {
     if (appended.status === 'new') {
       accepted.inc({ source });
       const outcome = await this.applyAndRecord(event);
@@ -111,7 +177,7 @@ export class IngestService {
     const end = applyLatency.startTimer();
     const outcome = await this.apply(event, restore);
     end();
-    this.ledger.markApplied(event.id, outcome).catch((err) => {
+    this.ledger.markApplied(event.id, outcome, event).catch((err) => {
       // Not fatal: the row stays unapplied and the reconciler re-applies it (idempotent).
       this.log.error({ err, eventId: event.id }, 'could not record outcome in the ledger');
     });

@@ -2,7 +2,7 @@
  * The event ledger (table `ingest_events`). Appends are group-committed: concurrent
  * requests share one multi-row INSERT, and nobody is told "accepted" before it commits.
  */
-import type { Pool } from '../persistence/index.js';
+import type { Pool, PoolClient } from '../persistence/index.js';
 import { GroupCommitter } from '../persistence/index.js';
 import type { WorkoutEvent } from './event.schema.js';
 
@@ -28,6 +28,22 @@ export interface StoredOutcome {
 
 export type AppendResult = { status: 'new'; seq: number } | { status: 'duplicate' };
 
+/**
+ * Runs inside the transaction that records outcomes, with the rows it really moved to
+ * applied (each event once, ever): where facts about an applied event are written
+ * atomically with it (the server writes PointsAwarded to the outbox here).
+ */
+export type OutcomeRecordedHook = (
+  tx: PoolClient,
+  applied: Array<{ event: WorkoutEvent; outcome: StoredOutcome }>,
+) => Promise<void>;
+
+interface MarkItem {
+  eventId: string;
+  outcome: StoredOutcome;
+  event?: WorkoutEvent;
+}
+
 interface AppendItem {
   event: WorkoutEvent;
   source: string;
@@ -35,11 +51,12 @@ interface AppendItem {
 
 export class LedgerRepository {
   private readonly appends: GroupCommitter<AppendItem, AppendResult>;
-  private readonly marks: GroupCommitter<{ eventId: string; outcome: StoredOutcome }, undefined>;
+  private readonly marks: GroupCommitter<MarkItem, undefined>;
 
   constructor(
     private readonly pool: Pool,
     opts: { maxBatch: number; maxConcurrent: number },
+    private readonly onRecorded?: OutcomeRecordedHook,
   ) {
     this.appends = new GroupCommitter((items) => this.insertBatch(items), opts);
     this.marks = new GroupCommitter((items) => this.markBatch(items), opts);
@@ -50,8 +67,13 @@ export class LedgerRepository {
   }
 
   /** Records the outcome; batched and not awaited on the request path (replay repairs a loss). */
-  markApplied(eventId: string, outcome: StoredOutcome): Promise<undefined> {
-    return this.marks.submit({ eventId, outcome });
+  markApplied(eventId: string, outcome: StoredOutcome, event?: WorkoutEvent): Promise<undefined> {
+    return this.marks.submit({ eventId, outcome, event });
+  }
+
+  /** Appends and outcome writes queued or in flight (part of the engine's load signal). */
+  get pending(): number {
+    return this.appends.pending + this.marks.pending;
   }
 
   async drain(): Promise<void> {
@@ -118,13 +140,33 @@ export class LedgerRepository {
     });
   }
 
-  private async markBatch(items: Array<{ eventId: string; outcome: StoredOutcome }>): Promise<undefined[]> {
-    await this.pool.query(
-      `UPDATE ingest_events e SET outcome = v.outcome, applied_at = now()
+  private async markBatch(items: MarkItem[]): Promise<undefined[]> {
+    const sql = `UPDATE ingest_events e SET outcome = v.outcome, applied_at = now()
          FROM unnest($1::text[], $2::jsonb[]) AS v(event_id, outcome)
-        WHERE e.event_id = v.event_id AND e.applied_at IS NULL`,
-      [items.map((i) => i.eventId), items.map((i) => JSON.stringify(i.outcome))],
-    );
+        WHERE e.event_id = v.event_id AND e.applied_at IS NULL
+        RETURNING e.event_id`;
+    const params = [items.map((i) => i.eventId), items.map((i) => JSON.stringify(i.outcome))];
+    if (!this.onRecorded) {
+      await this.pool.query(sql, params);
+      return items.map(() => undefined);
+    }
+    const tx = await this.pool.connect();
+    try {
+      await tx.query('BEGIN');
+      const { rows } = await tx.query<{ event_id: string }>(sql, params);
+      const moved = new Set(rows.map((r) => r.event_id));
+      const applied: Array<{ event: WorkoutEvent; outcome: StoredOutcome }> = [];
+      for (const i of items) {
+        if (i.event && moved.delete(i.eventId)) applied.push({ event: i.event, outcome: i.outcome });
+      }
+      if (applied.length > 0) await this.onRecorded(tx, applied);
+      await tx.query('COMMIT');
+    } catch (err) {
+      await tx.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      tx.release();
+    }
     return items.map(() => undefined);
   }
 }

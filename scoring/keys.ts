@@ -26,6 +26,16 @@ export class ScoringKeys {
     return `${this.user(userId)}:ev:${eventId}`;
   }
 
+  /** STRING "1" — anti-cheat revoked the event (revoke-event-5.lua ran); TTL 32 d. */
+  revoked(userId: string, eventId: string): string {
+    return `${this.user(userId)}:rv:${eventId}`;
+  }
+
+  /** STRING "awarded:capped:dayTotal" — the event's held points were released; TTL 32 d. */
+  released(userId: string, eventId: string): string {
+    return `${this.user(userId)}:rl:${eventId}`;
+  }
+
   /** Pattern for rebuild: every scoring key. */
   all(): string {
     return `${this.prefix}scoring:`;

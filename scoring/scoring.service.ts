@@ -5,7 +5,7 @@
 import { Counter } from 'prom-client';
 import { localDay, metricsRegistry, type Periods, periodsOf } from '../common/index.js';
 import { basePoints, type PointsRules } from './rules.js';
-import type { Counters, ScoringStore, WindowTotals } from './scoring.store.js';
+import type { Counters, ScoringFigures, ScoringStore, WindowTotals } from './scoring.store.js';
 
 const capHits = new Counter({
   name: 'podium_scoring_cap_hits_total',
@@ -25,8 +25,20 @@ export interface WorkoutInput {
   calories?: number;
   /** Anti-cheat withholds the points: nothing counts until a moderator decides. */
   held?: boolean;
-  /** Rebuild replays the recorded award instead of deciding again. */
-  restore?: { awarded: number; capped: number };
+  /** Rebuild replays the recorded award (and held points) instead of deciding again. */
+  restore?: { awarded: number; capped: number; held?: number };
+}
+
+/** Anti-cheat compensation of one applied event (its recorded facts). */
+export interface CompensationInput {
+  eventId: string;
+  userId: string;
+  occurredAt: Date;
+  /** The zone the event's day was counted in (the ledger outcome's `timeZone`). */
+  timeZone: string;
+  distanceM?: number;
+  durationSec: number;
+  calories?: number;
 }
 
 export interface ScoringOutcome {
@@ -57,7 +69,9 @@ export class ScoringService {
 
   async apply(w: WorkoutInput): Promise<ScoringOutcome> {
     const periods = periodsOf(w.occurredAt, w.timeZone);
-    const points = w.restore ? w.restore.awarded + w.restore.capped : this.pointsFor(w.activity, w.durationSec);
+    const points = w.restore
+      ? w.restore.awarded + w.restore.capped + (w.restore.held ?? 0)
+      : this.pointsFor(w.activity, w.durationSec);
     const r = await this.store.apply({
       userId: w.userId,
       eventId: w.eventId,
@@ -80,6 +94,54 @@ export class ScoringService {
       periods,
       totals: r.totals,
     };
+  }
+
+  /**
+   * Anti-cheat confirmed a cheat: takes the event's recorded contribution out of the
+   * all-time and its day/week/month counters, once (`held` points forfeited when it was
+   * held, otherwise the awarded points, workout, distance, duration and calories).
+   */
+  async revoke(
+    c: CompensationInput & { points: { awarded: number; capped: number; held: number }; counted: boolean },
+  ): Promise<{ duplicate: boolean; figures: ScoringFigures }> {
+    return this.store.revoke({
+      userId: c.userId,
+      eventId: c.eventId,
+      periods: periodsOf(c.occurredAt, c.timeZone),
+      awarded: c.counted ? c.points.awarded : 0,
+      capped: c.counted ? c.points.capped : 0,
+      held: c.points.held,
+      counted: c.counted,
+      distanceM: c.distanceM ?? 0,
+      durationSec: c.durationSec,
+      calories: c.calories ?? 0,
+    });
+  }
+
+  /**
+   * Anti-cheat dismissed the flags of a held event: its points count now, as if awarded at
+   * the event's time, under that day's cap — or exactly `forcedAward` (rebuild). Once.
+   */
+  async release(
+    c: CompensationInput & { held: number; forcedAward?: number },
+  ): Promise<{ duplicate: boolean; awarded: number; capped: number; dailyTotal: number }> {
+    const r = await this.store.release({
+      userId: c.userId,
+      eventId: c.eventId,
+      periods: periodsOf(c.occurredAt, c.timeZone),
+      held: c.held,
+      cap: this.rules.dailyCap,
+      forcedAward: c.forcedAward,
+      distanceM: c.distanceM ?? 0,
+      durationSec: c.durationSec,
+      calories: c.calories ?? 0,
+    });
+    return { duplicate: r.duplicate, awarded: r.awarded, capped: r.capped, dailyTotal: r.dayTotal };
+  }
+
+  /** All-time and one day's figures with held points (audits). */
+  figures(userId: string, day: string): Promise<ScoringFigures> {
+    return this.store.figures(userId, day);
   }
 
   async stats(userId: string, timeZone: string, now = new Date()): Promise<UserStats> {

@@ -4,8 +4,12 @@
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { achievementsRoutes, rewardsRoutes } from '../achievements/index.js';
+import { moderationRoutes } from '../anti-cheat/index.js';
 import { AppError, metricsRegistry, TokenVerifier } from '../common/index.js';
-import { eventsRoutes, idempotencyPlugin } from '../ingest/index.js';
+import { feedRoutes, followsRoutes, groupsRoutes, postsRoutes, socialRoutes } from '../feed/index.js';
+import { eventsRoutes, idempotencyPlugin, REGIONS } from '../ingest/index.js';
+import { leaderboardsRoutes } from '../leaderboards/index.js';
 import { migrationsApplied } from '../persistence/index.js';
 import { usersRoutes } from '../users/index.js';
 import type { Engine } from './engine.js';
@@ -80,8 +84,29 @@ export async function buildApp(
 
   await app.register(idempotencyPlugin, { redis: engine.redis, prefix: config.redis.prefix });
   await app.register(eventsRoutes, { ingest: engine.ingest, batchBodyLimit: config.http.batchBodyLimit });
-  await app.register(usersRoutes, { users: engine.users, scoring: engine.scoring });
+  await app.register(usersRoutes, {
+    users: engine.users,
+    scoring: engine.scoring,
+    achievements: engine.achievements.achievements,
+  });
+  const userExists = (userId: string) => knownUser(engine, userId);
+  await app.register(leaderboardsRoutes, { standings: engine.leaderboards.standings, regions: REGIONS, userExists });
+  await app.register(followsRoutes, { follows: engine.follows, userExists, policy: engine.feed.social });
+  await app.register(socialRoutes, { social: engine.feed.social, userExists });
+  await app.register(postsRoutes, { activities: engine.feed.activities });
+  await app.register(feedRoutes, { reader: engine.feed.reader, cursors: engine.feed.cursors });
+  await app.register(groupsRoutes, { groups: engine.feed.groups });
+  const { achievements, rewards } = engine.achievements;
+  await app.register(achievementsRoutes, { achievements });
+  await app.register(rewardsRoutes, { rewards, achievements });
+  await app.register(moderationRoutes, { moderation: engine.antiCheat.moderation });
   return app;
+}
+
+/** API.md "Users": a user exists once a profile is written or their first event is accepted. */
+async function knownUser(engine: Engine, userId: string): Promise<boolean> {
+  if (await engine.users.find(userId)) return true;
+  return (await engine.scoring.stats(userId, 'UTC')).totals.workouts > 0;
 }
 
 /** Maps framework and library errors to the API's error codes. */

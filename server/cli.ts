@@ -48,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'rebuild': {
-      const engine = await createEngine(config, { log, migrate: true });
+      const engine = await createEngine(config, { log, migrate: true, jobs: false });
       try {
         const started = Date.now();
         const report = await rebuild(engine);

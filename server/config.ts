@@ -22,6 +22,25 @@ const envSchema = z.object({
   PG_POOL_SIZE: int(10),
   JWT_SECRET: z.string().min(1).optional(),
   KAFKA_BROKERS: z.string().optional(),
+  KAFKA_CLIENT_ID: z.string().min(1).default('podium'),
+  KAFKA_TOPIC: z.string().min(1).default('workout-training-events'),
+  KAFKA_DLQ_TOPIC: z.string().min(1).optional(),
+  KAFKA_GROUP_ID: z.string().min(1).default('podium-engine'),
+  KAFKA_EVENTS_OUT_TOPIC: z.string().min(1).default('gamification-events'),
+  KAFKA_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  KAFKA_PARTITIONS_CONCURRENCY: z.coerce.number().int().min(1).default(4),
+  KAFKA_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(10_000),
+  KAFKA_APPLY_CONCURRENCY: z.coerce.number().int().min(1).default(64),
+  KAFKA_MAX_BYTES_PER_PARTITION: int(1024 * 1024),
+  KAFKA_SESSION_TIMEOUT_MS: int(30_000),
+  KAFKA_HEARTBEAT_INTERVAL_MS: int(3_000),
+  KAFKA_REBALANCE_TIMEOUT_MS: int(60_000),
+  KAFKA_CREATE_TOPICS: z.enum(['true', 'false']).default('true'),
+  KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).default(6),
+  KAFKA_LAG_INTERVAL_MS: int(5_000),
+  OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).default(500),
+  OUTBOX_POLL_MS: int(100),
+  OUTBOX_MAX_BACKOFF_MS: int(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   POINTS_RULES_FILE: z.string().default(projectPath('scoring', 'rules.json')),
   BODY_LIMIT_BYTES: int(256 * 1024),
@@ -31,6 +50,40 @@ const envSchema = z.object({
   RECONCILE_INTERVAL_MS: int(30_000),
   RECONCILE_MIN_AGE_MS: int(10_000),
   SHUTDOWN_TIMEOUT_MS: int(10_000),
+  ACHIEVEMENTS_CATALOGUE_FILE: z.string().default(projectPath('achievements', 'catalogue.json')),
+  REWARDS_JOBS: z.enum(['true', 'false']).default('true'),
+  REWARDS_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
+  REDEMPTION_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
+  REDEMPTION_MAX_ATTEMPTS: z.coerce.number().int().min(0).default(5),
+  LEADERBOARD_TIMEZONES: z.string().default(''),
+  LEADERBOARD_SHARDS: z.string().default(''),
+  LEADERBOARD_CLOSE_GRACE_MS: int(60_000),
+  LEADERBOARD_CLOSE_CHECK_MS: z.coerce.number().int().min(100).default(30_000),
+  LEADERBOARD_RETENTION_S: int(8 * 86_400),
+  LEADERBOARD_SNAPSHOT_INTERVAL_MS: int(15 * 60_000),
+  LEADERBOARD_SNAPSHOT_TOP: int(10_000),
+  LEADERBOARD_TOP_CACHE_MS: z.coerce.number().int().min(0).max(1000).default(1000),
+  LEADERBOARD_RANK_EVENTS: z.string().default('points'),
+  LEADERBOARD_JOBS: z.enum(['true', 'false']).default('true'),
+  FEED_FANOUT_THRESHOLD: int(10_000),
+  FEED_MAX_LENGTH: z.coerce.number().int().min(1).default(500),
+  FEED_TTL_S: z.coerce.number().int().min(1).default(259_200), // 3 days
+  FEED_ACTIVITY_TTL_S: z.coerce.number().int().min(1).default(604_800), // 7 days
+  FEED_FOLLOW_LIMIT_PER_DAY: int(50),
+  FEED_GROUP_MAX_MEMBERS: z.coerce.number().int().min(1).default(5_000),
+  FEED_GROUP_MIN_AGE: int(16),
+  FEED_FANOUT_CONCURRENCY: z.coerce.number().int().min(1).default(4),
+  FEED_FANOUT_CHUNK: z.coerce.number().int().min(1).max(5_000).default(500),
+  FEED_FANOUT_PAGE_SIZE: z.coerce.number().int().min(1).default(5_000),
+  FEED_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
+  FEED_SWEEP_MIN_AGE_MS: int(30_000),
+  FEED_JOBS: z.enum(['true', 'false']).default('true'),
+  ANTICHEAT_ENABLED: z.enum(['true', 'false']).default('true'),
+  ANTICHEAT_RULES_FILE: z.string().default(projectPath('anti-cheat', 'rules.json')),
+  ANTICHEAT_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
+  ANTICHEAT_RESUME_INTERVAL_MS: int(30_000),
+  /** Tests only: SIGKILL the engine right after this compensation step. */
+  ANTICHEAT_CRASH_AFTER_STEP: z.enum(['scoring', 'boards', 'archives', 'history', 'achievements']).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -40,11 +93,71 @@ export interface Config {
   redis: { url: string; prefix: string };
   postgres: { url: string; schema: string; poolSize: number };
   auth: { secret: string; isDevSecret: boolean };
-  kafka: { brokers: string[] };
+  kafka: {
+    brokers: string[];
+    clientId: string;
+    topic: string;
+    dlqTopic: string;
+    groupId: string;
+    outTopic: string;
+    batchSize: number;
+    partitionsConcurrently: number;
+    maxInFlight: number;
+    applyConcurrency: number;
+    maxBytesPerPartition: number;
+    sessionTimeoutMs: number;
+    heartbeatIntervalMs: number;
+    rebalanceTimeoutMs: number;
+    createTopics: boolean;
+    topicPartitions: number;
+    lagIntervalMs: number;
+  };
+  outbox: { batchSize: number; pollMs: number; maxBackoffMs: number };
   log: { level: Env['LOG_LEVEL'] };
   scoring: { rulesFile: string };
   ledger: { maxBatch: number; maxConcurrent: number };
   reconciler: { intervalMs: number; minAgeMs: number };
+  achievements: {
+    catalogueFile: string;
+    jobs: boolean;
+    sweepIntervalMs: number;
+    redemptionLeaseMs: number;
+    redemptionMaxAttempts: number;
+  };
+  leaderboards: {
+    timezones: string;
+    shards: string;
+    closeGraceMs: number;
+    closeEveryMs: number;
+    retentionS: number;
+    snapshotEveryMs: number;
+    snapshotTop: number;
+    topCacheMs: number;
+    rankEvents: string;
+    jobs: boolean;
+  };
+  feed: {
+    fanoutThreshold: number;
+    maxLength: number;
+    ttlS: number;
+    activityTtlS: number;
+    followLimit: number;
+    groupCapacity: number;
+    groupMinAge: number;
+    fanoutConcurrency: number;
+    fanoutChunk: number;
+    fanoutPageSize: number;
+    sweepEveryMs: number;
+    sweepMinAgeMs: number;
+    jobs: boolean;
+  };
+  antiCheat: {
+    enabled: boolean;
+    rulesFile: string;
+    leaseMs: number;
+    resumeIntervalMs: number;
+    crashAfterStep?: 'scoring' | 'boards' | 'archives' | 'history' | 'achievements';
+  };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -70,10 +183,68 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean),
+      clientId: e.KAFKA_CLIENT_ID,
+      topic: e.KAFKA_TOPIC,
+      dlqTopic: e.KAFKA_DLQ_TOPIC ?? `${e.KAFKA_TOPIC}.dlq`,
+      groupId: e.KAFKA_GROUP_ID,
+      outTopic: e.KAFKA_EVENTS_OUT_TOPIC,
+      batchSize: e.KAFKA_BATCH_SIZE,
+      partitionsConcurrently: e.KAFKA_PARTITIONS_CONCURRENCY,
+      maxInFlight: e.KAFKA_MAX_IN_FLIGHT,
+      applyConcurrency: e.KAFKA_APPLY_CONCURRENCY,
+      maxBytesPerPartition: e.KAFKA_MAX_BYTES_PER_PARTITION,
+      sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
+      heartbeatIntervalMs: e.KAFKA_HEARTBEAT_INTERVAL_MS,
+      rebalanceTimeoutMs: e.KAFKA_REBALANCE_TIMEOUT_MS,
+      createTopics: e.KAFKA_CREATE_TOPICS === 'true',
+      topicPartitions: e.KAFKA_TOPIC_PARTITIONS,
+      lagIntervalMs: e.KAFKA_LAG_INTERVAL_MS,
     },
+    outbox: { batchSize: e.OUTBOX_BATCH_SIZE, pollMs: e.OUTBOX_POLL_MS, maxBackoffMs: e.OUTBOX_MAX_BACKOFF_MS },
     log: { level: e.LOG_LEVEL },
     scoring: { rulesFile: e.POINTS_RULES_FILE },
     ledger: { maxBatch: e.LEDGER_MAX_BATCH, maxConcurrent: e.LEDGER_MAX_CONCURRENT_FLUSHES },
     reconciler: { intervalMs: e.RECONCILE_INTERVAL_MS, minAgeMs: e.RECONCILE_MIN_AGE_MS },
+    achievements: {
+      catalogueFile: e.ACHIEVEMENTS_CATALOGUE_FILE,
+      jobs: e.REWARDS_JOBS === 'true',
+      sweepIntervalMs: e.REWARDS_SWEEP_INTERVAL_MS,
+      redemptionLeaseMs: e.REDEMPTION_LEASE_MS,
+      redemptionMaxAttempts: e.REDEMPTION_MAX_ATTEMPTS,
+    },
+    leaderboards: {
+      timezones: e.LEADERBOARD_TIMEZONES,
+      shards: e.LEADERBOARD_SHARDS,
+      closeGraceMs: e.LEADERBOARD_CLOSE_GRACE_MS,
+      closeEveryMs: e.LEADERBOARD_CLOSE_CHECK_MS,
+      retentionS: e.LEADERBOARD_RETENTION_S,
+      snapshotEveryMs: e.LEADERBOARD_SNAPSHOT_INTERVAL_MS,
+      snapshotTop: e.LEADERBOARD_SNAPSHOT_TOP,
+      topCacheMs: e.LEADERBOARD_TOP_CACHE_MS,
+      rankEvents: e.LEADERBOARD_RANK_EVENTS,
+      jobs: e.LEADERBOARD_JOBS === 'true',
+    },
+    feed: {
+      fanoutThreshold: e.FEED_FANOUT_THRESHOLD,
+      maxLength: e.FEED_MAX_LENGTH,
+      ttlS: e.FEED_TTL_S,
+      activityTtlS: e.FEED_ACTIVITY_TTL_S,
+      followLimit: e.FEED_FOLLOW_LIMIT_PER_DAY,
+      groupCapacity: e.FEED_GROUP_MAX_MEMBERS,
+      groupMinAge: e.FEED_GROUP_MIN_AGE,
+      fanoutConcurrency: e.FEED_FANOUT_CONCURRENCY,
+      fanoutChunk: e.FEED_FANOUT_CHUNK,
+      fanoutPageSize: e.FEED_FANOUT_PAGE_SIZE,
+      sweepEveryMs: e.FEED_SWEEP_INTERVAL_MS,
+      sweepMinAgeMs: e.FEED_SWEEP_MIN_AGE_MS,
+      jobs: e.FEED_JOBS === 'true',
+    },
+    antiCheat: {
+      enabled: e.ANTICHEAT_ENABLED === 'true',
+      rulesFile: e.ANTICHEAT_RULES_FILE,
+      leaseMs: e.ANTICHEAT_LEASE_MS,
+      resumeIntervalMs: e.ANTICHEAT_RESUME_INTERVAL_MS,
+      crashAfterStep: e.ANTICHEAT_CRASH_AFTER_STEP,
+    },
   };
 }

@@ -3,8 +3,20 @@
  * main.ts, the CLI and the tests all build the engine here, so they run the same thing.
  */
 import type { FastifyBaseLogger } from 'fastify';
+import { type AchievementsContext, createAchievementsContext, loadCatalogue } from '../achievements/index.js';
+import { type AntiCheat, createAntiCheat } from '../anti-cheat/index.js';
 import { DomainEvents } from '../common/index.js';
-import { IngestService, LedgerRepository, Reconciler } from '../ingest/index.js';
+import {
+  createFeed,
+  type Feed,
+  FollowsRepository,
+  FollowsService,
+  FollowsStore,
+  listenToDomainEvents,
+} from '../feed/index.js';
+import { IngestService, type KafkaIntake, LedgerRepository, REGIONS, Reconciler } from '../ingest/index.js';
+import { createLeaderboards, type Leaderboards } from '../leaderboards/index.js';
+import { OutboxRelay, OutboxRepository } from '../outbox/index.js';
 import {
   assertPostgresReachable,
   assertRedisReachable,
@@ -18,6 +30,8 @@ import {
 import { loadRules, ScoringService, ScoringStore } from '../scoring/index.js';
 import { UsersRepository, UsersService } from '../users/index.js';
 import type { Config } from './config.js';
+import { createKafkaWiring } from './kafka-wiring.js';
+import { pointsAwardedFacts } from './outbox-facts.js';
 import { createPipeline } from './pipeline.js';
 
 export interface Engine {
@@ -30,6 +44,19 @@ export interface Engine {
   scoring: ScoringService;
   users: UsersService;
   bus: DomainEvents;
+  follows: FollowsService;
+  /** Activities, hybrid fan-out (BullMQ), feed reads, follow policy, groups. */
+  feed: Feed;
+  leaderboards: Leaderboards;
+  /** Achievements, streaks, records and rewards (with the redemption saga and its jobs). */
+  achievements: AchievementsContext;
+  /** Plausibility rules, cheat flags, moderation and compensations. */
+  antiCheat: AntiCheat;
+  outbox: OutboxRepository;
+  /** Relays the outbox to Kafka (`gamification-events`); without Kafka it only waits. main.ts starts it. */
+  outboxRelay: OutboxRelay;
+  /** The Kafka consumer, when KAFKA_BROKERS is set; main.ts starts it. */
+  kafkaIntake?: KafkaIntake;
   /** Redis key prefixes holding state that `rebuild` recreates from Postgres. */
   rebuildablePrefixes: string[];
   close(): Promise<void>;
@@ -39,11 +66,16 @@ export interface EngineOptions {
   log: FastifyBaseLogger;
   /** Apply migrations before anything else (start and tests do; the CLI's rebuild too). */
   migrate?: boolean;
+  /** Run scheduled jobs (BullMQ workers) in this process, if the config allows (default true; the CLI passes false). */
+  jobs?: boolean;
+  /** The clock of scheduled work and periods (tests pass a fake one). */
+  now?: () => number;
 }
 
 export async function createEngine(config: Config, opts: EngineOptions): Promise<Engine> {
   const { log } = opts;
   const rules = loadRules(config.scoring.rulesFile);
+  const catalogue = loadCatalogue(config.achievements.catalogueFile); // a bad catalogue stops the start here
   const redis = createRedis(config.redis.url);
   const pool = createPool({ url: config.postgres.url, schema: config.postgres.schema, max: config.postgres.poolSize });
   try {
@@ -67,13 +99,85 @@ export async function createEngine(config: Config, opts: EngineOptions): Promise
   const prefix = config.redis.prefix;
   const scoring = new ScoringService(new ScoringStore(redis, prefix), rules);
   const users = new UsersService(new UsersRepository(pool), redis, prefix);
-  const ledger = new LedgerRepository(pool, config.ledger);
+  const outbox = new OutboxRepository(pool);
+  // PointsAwarded is recorded in the transaction that records the event's outcome.
+  const ledger = new LedgerRepository(pool, config.ledger, (tx, applied) =>
+    outbox.append(tx, pointsAwardedFacts(applied)),
+  );
 
   const bus = new DomainEvents((err, name) => log.error({ err, event: name }, 'domain event listener failed'));
-  const apply = createPipeline({ users, scoring, bus });
+  const follows = new FollowsService(new FollowsRepository(pool), new FollowsStore(redis, prefix));
+  const leaderboards = createLeaderboards(config.leaderboards, {
+    redis,
+    redisUrl: config.redis.url,
+    prefix,
+    pool,
+    bus,
+    regions: REGIONS,
+    now: opts.now ?? Date.now,
+    log,
+    regionOf: async (userId) => (await users.find(userId))?.region ?? undefined,
+    following: (userId) => follows.following(userId),
+  });
+  const achievements = await createAchievementsContext({
+    redis,
+    redisUrl: config.redis.url,
+    prefix,
+    pool,
+    bus,
+    catalogue,
+    config: { ...config.achievements, jobs: config.achievements.jobs && (opts.jobs ?? true) },
+    log,
+  });
+  const antiCheat = createAntiCheat(config.antiCheat, {
+    redis,
+    prefix,
+    pool,
+    bus,
+    scoring,
+    leaderboards,
+    achievements: achievements.achievements, // releases count held workouts; confirms take them out
+    loadEvent: async (eventId) => {
+      const row = (await ledger.findByEventIds([eventId])).get(eventId);
+      return row && { event: row.body, outcome: row.outcome };
+    },
+    now: opts.now ?? Date.now,
+    log,
+  });
+  const feed = await createFeed(
+    { ...config.feed, jobs: config.feed.jobs && (opts.jobs ?? true) },
+    {
+      redis,
+      redisUrl: config.redis.url,
+      prefix,
+      pool,
+      bus,
+      follows,
+      secret: config.auth.secret,
+      profileOf: (userId) => users.find(userId),
+      now: opts.now,
+      log,
+    },
+  );
+  // Workouts, achievements and records become activities (challenge.won when challenges emits it).
+  listenToDomainEvents(bus, feed.activities);
+  const apply = createPipeline({
+    users,
+    scoring,
+    leaderboards: leaderboards.service,
+    achievements: achievements.achievements,
+    antiCheat: antiCheat.assess,
+    bus,
+  });
 
   const ingest = new IngestService(ledger, apply, log);
   const reconciler = new Reconciler(ledger, ingest, config.reconciler, log);
+  const kafka = createKafkaWiring(config, ingest, log);
+  const outboxRelay = new OutboxRelay(outbox, kafka?.publisher, config.outbox, log);
+  // Period close and snapshots: each process runs a worker; BullMQ hands each tick to one.
+  if (config.leaderboards.jobs && (opts.jobs ?? true)) await leaderboards.jobs.start();
+  // Finishes compensations a crash interrupted (now, then periodically) and repairs the open queue.
+  if (opts.jobs ?? true) antiCheat.start();
 
   return {
     config,
@@ -85,10 +189,33 @@ export async function createEngine(config: Config, opts: EngineOptions): Promise
     scoring,
     users,
     bus,
-    rebuildablePrefixes: [`${prefix}scoring:`, `${prefix}users:`],
+    follows,
+    feed,
+    leaderboards,
+    achievements,
+    antiCheat,
+    outbox,
+    outboxRelay,
+    kafkaIntake: kafka?.intake,
+    rebuildablePrefixes: [
+      `${prefix}scoring:`,
+      `${prefix}users:`,
+      leaderboards.keys.all(),
+      feed.keys.all(), // caches of Postgres only; the follow quota lives outside it
+      ...achievements.rebuildablePrefixes,
+      antiCheat.rebuildablePrefix,
+    ],
     async close() {
+      // First stop taking Kafka work (chunks in hand stop between events), while every context still runs.
+      await kafka?.stopIntake();
+      await leaderboards.jobs.stop();
+      await achievements.close();
       await reconciler.stop();
+      await antiCheat.stop();
       await ledger.drain();
+      await outboxRelay.stop();
+      await feed.close(); // after the drain: its last events may still record activities
+      await kafka?.close();
       await pool.end();
       await redis.quit().catch(() => redis.disconnect());
     },

@@ -24,6 +24,7 @@ async function main(): Promise<void> {
   // Repair what a crash left committed but unapplied, before taking traffic.
   await engine.reconciler.runOnce(0);
   engine.reconciler.start();
+  engine.outboxRelay.start(); // relays to Kafka when KAFKA_BROKERS is set, else the rows wait
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -49,6 +50,15 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   await app.listen({ port: config.http.port, host: config.http.host });
+
+  if (engine.kafkaIntake) {
+    try {
+      await engine.kafkaIntake.start();
+    } catch (err) {
+      log.fatal({ err }, `cannot start the Kafka intake (KAFKA_BROKERS=${config.kafka.brokers.join(',')})`);
+      process.exit(1);
+    }
+  }
 }
 
 void main();

@@ -21,5 +21,10 @@ export async function rebuild(engine: Engine): Promise<RebuildReport> {
     events += page.length;
   }
   await engine.ledger.drain();
+  // Moderator decisions: the open queue and reviews, and every compensation re-applied on
+  // top of the replayed outcomes (a revoked cheat stays gone, released points stay counted).
+  await engine.antiCheat.restore();
+  // What the ledger does not hold: unlock times and award counts, from achievements' tables.
+  await engine.achievements.restore();
   return { deletedKeys, events };
 }

@@ -39,6 +39,10 @@ const userParams = z.object({
 export interface UsersRoutesOptions {
   users: UsersService;
   scoring: ScoringService;
+  /** Adds `streak` and `achievements` to the stats (the achievements context). */
+  achievements?: {
+    statsFor(userId: string, timeZone: string): Promise<{ streak: object; achievements: unknown[] }>;
+  };
 }
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
@@ -48,7 +52,7 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
 }
 
 export async function usersRoutes(app: FastifyInstance, opts: UsersRoutesOptions): Promise<void> {
-  const { users, scoring } = opts;
+  const { users, scoring, achievements } = opts;
 
   const tags = ['users'];
   app.put(
@@ -92,8 +96,8 @@ export async function usersRoutes(app: FastifyInstance, opts: UsersRoutesOptions
       const { userId } = parse(userParams, request.params, 'user id');
       principalOf(request);
       const tz = (await users.timeZoneOf(userId)) ?? 'UTC';
-      const stats = await scoring.stats(userId, tz);
-      return { userId, ...stats };
+      const [stats, extra] = await Promise.all([scoring.stats(userId, tz), achievements?.statsFor(userId, tz)]);
+      return { userId, ...stats, ...extra };
     },
   );
 }
