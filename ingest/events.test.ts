@@ -22,15 +22,15 @@ describe('POST /v1/events', () => {
     const ev = workoutEvent({ userId: 'u-accept' });
     const res = await t.app.inject({ method: 'POST', url: '/v1/events', headers: bearer(service), payload: ev });
     expect(res.statusCode).toBe(201);
-    expect(res.json()).toEqual({
+    expect(res.json()).toMatchObject({
       eventId: ev.id,
       duplicate: false,
       points: { awarded: 300, capped: 0, held: 0 },
       dailyTotal: 300,
       dailyRemaining: 700,
       flags: [],
-      unlocked: [],
     });
+    expect(res.json().unlocked).toContainEqual(expect.objectContaining({ id: 'first-workout', tier: 'bronze' }));
     expect(await ledgerCount(ev.id)).toBe(1);
     const stats = await t.app.inject({ method: 'GET', url: '/v1/users/u-accept/stats', headers: bearer(service) });
     expect(stats.json().totals).toEqual({ points: 300, workouts: 1, distanceM: 5000, durationSec: 1800, calories: 0 });

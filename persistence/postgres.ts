@@ -18,7 +18,8 @@ export function createPool(opts: PostgresOptions): pg.Pool {
   const pool = new pg.Pool({
     connectionString: opts.url,
     max: opts.max,
-    connectionTimeoutMillis: opts.connectTimeoutMs ?? 3000,
+    // Also the longest a query waits for a free connection under load.
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
     options: `-c search_path=${quoteIdent(opts.schema)}`,
     application_name: 'podium',
   });
@@ -32,14 +33,20 @@ export function quoteIdent(name: string): string {
 }
 
 /** Fails fast (and says how to fix it) when Postgres is not reachable. */
-export async function assertPostgresReachable(pool: pg.Pool, url: string): Promise<void> {
+export async function assertPostgresReachable(pool: pg.Pool, url: string, timeoutMs = 3000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
   try {
-    await pool.query('SELECT 1');
+    await Promise.race([pool.query('SELECT 1'), deadline]);
   } catch (err) {
     throw new Error(
       `Cannot reach PostgreSQL at ${redactUrl(url)} (${(err as Error).message}). ` +
         'Start it (e.g. `pg_ctlcluster 15 main start`) or set DATABASE_URL.',
     );
+  } finally {
+    clearTimeout(timer);
   }
 }
 

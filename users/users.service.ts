@@ -7,6 +7,7 @@ import type { Profile, ProfilePatch, UsersRepository } from './users.repository.
 
 export class UsersService {
   private readonly keys: UsersKeys;
+  private readonly resolving = new Map<string, Promise<string>>();
 
   constructor(
     private readonly repo: UsersRepository,
@@ -45,10 +46,21 @@ export class UsersService {
    * (PUT /v1/users/{id}) changes the zone afterwards.
    */
   async resolveTimeZone(userId: string, eventZone?: string): Promise<string> {
-    const known = await this.timeZoneOf(userId);
-    if (known) return known;
-    const adopted = await this.repo.adoptTimeZone(userId, eventZone ?? 'UTC'); // atomic: the first writer wins
-    await this.redis.set(this.keys.timeZone(userId), adopted, 'EX', TZ_CACHE_TTL_S);
-    return adopted;
+    const cached = await this.redis.get(this.keys.timeZone(userId));
+    if (cached !== null && cached !== '-') return cached;
+    // A burst of a new user's events (a batch of 1000) asks once, not once per event.
+    let pending = this.resolving.get(userId);
+    if (!pending) {
+      pending = this.lookUpOrAdopt(userId, eventZone).finally(() => this.resolving.delete(userId));
+      this.resolving.set(userId, pending);
+    }
+    return pending;
+  }
+
+  private async lookUpOrAdopt(userId: string, eventZone?: string): Promise<string> {
+    const known = (await this.repo.find(userId))?.timezone;
+    const zone = known ?? (await this.repo.adoptTimeZone(userId, eventZone ?? 'UTC')); // atomic: the first writer wins
+    await this.redis.set(this.keys.timeZone(userId), zone, 'EX', TZ_CACHE_TTL_S);
+    return zone;
   }
 }
