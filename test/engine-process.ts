@@ -41,7 +41,7 @@ export async function startEngineProcess(env: Record<string, string>, port: numb
     out += d;
   });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 90_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`engine exited with ${child.exitCode}:\n${out}`);
     const ready = await fetch(`${url}/readyz`).then(
@@ -51,7 +51,7 @@ export async function startEngineProcess(env: Record<string, string>, port: numb
     if (ready) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`engine not ready within 30 s:\n${out}`);
+      throw new Error(`engine not ready within 90 s:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
