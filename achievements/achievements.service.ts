@@ -4,8 +4,9 @@
  * per tier, whatever the replays or the concurrency (the claim is one Lua HSETNX per
  * tier in the user's slot; Postgres keeps the unlock under a primary key).
  */
+import { Counter } from 'prom-client';
 import { z } from 'zod';
-import { AppError, type DomainEvents, localDay } from '../common/index.js';
+import { AppError, type DomainEvents, localDay, metricsRegistry } from '../common/index.js';
 import type { Pool } from '../persistence/index.js';
 import type { AchievementsRepository, Award, UnlockRow } from './achievements.repository.js';
 import type { AchievementsStore, ImprovedRecord } from './achievements.store.js';
@@ -91,6 +92,18 @@ export interface GrantAwardResult {
   unlocked: UnlockedItem[];
 }
 
+const unlocksTotal = new Counter({
+  name: 'podium_achievements_unlocked_total',
+  help: 'Achievement tiers unlocked (recorded in Postgres for the first time)',
+  labelNames: ['tier'],
+  registers: [metricsRegistry],
+});
+const evaluations = new Counter({
+  name: 'podium_achievements_evaluations_total',
+  help: 'Workouts whose catalogue evaluation ran (an armed threshold was reached, or a replay)',
+  registers: [metricsRegistry],
+});
+
 const restoredItem = z.object({ id: z.string(), tier: z.enum(TIERS), unlockedAt: z.iso.datetime() });
 const AWARD_KIND = /^[a-z][a-z0-9_.-]{0,63}$/;
 const RECORD_UNIT = { distance: 'm', duration: 's', pace: 's/km' } as const;
@@ -171,6 +184,7 @@ export class AchievementsService {
 
     if (!r.duplicate) this.emitRecords(f, r.improved);
     if (!r.state) return []; // no armed threshold reached: nothing to evaluate
+    evaluations.inc();
     return this.unlock(f.userId, ref, r.state, this.movedBy(f.activity), r.rearm);
   }
 
@@ -345,6 +359,7 @@ export class AchievementsService {
     // One statement records the unlocks and credits the new ones (atomic, one round trip).
     const fresh = await this.deps.repo.insertUnlocks(rows);
     for (const u of fresh) {
+      unlocksTotal.inc({ tier: u.tier });
       this.deps.bus.emit('AchievementUnlocked', {
         userId,
         achievementId: u.achievementId,

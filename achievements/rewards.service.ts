@@ -3,7 +3,8 @@
  * tiers and award records) and redemption through the saga.
  */
 import { randomUUID } from 'node:crypto';
-import { AppError } from '../common/index.js';
+import { Counter } from 'prom-client';
+import { AppError, metricsRegistry } from '../common/index.js';
 import type { Pool } from '../persistence/index.js';
 import type { RedemptionSaga } from './redemption.saga.js';
 import type { RewardsCache } from './rewards.cache.js';
@@ -14,6 +15,13 @@ import {
   type RewardInput,
   type RewardsRepository,
 } from './rewards.repository.js';
+
+const redemptions = new Counter({
+  name: 'podium_redemptions_total',
+  help: 'Redemptions by outcome: completed, refused (before the saga), failed (compensated)',
+  labelNames: ['outcome', 'reason'],
+  registers: [metricsRegistry],
+});
 
 export interface RewardsDeps {
   pool: Pool;
@@ -53,11 +61,25 @@ export class RewardsService {
    * (stock and balance as before) and answered with the same codes.
    */
   async redeem(userId: string, rewardId: string): Promise<Redemption> {
-    const reward = await this.reward(rewardId);
-    if (!isOffered(reward)) throw rejection('reward_expired', { rewardId, expiresAt: reward.expiresAt });
-    if (reward.stock <= 0) throw rejection('out_of_stock', { rewardId });
+    const reward = await this.deps.repo.findReward(rewardId);
+    const refused = (reason: string) => redemptions.inc({ outcome: 'refused', reason });
+    if (!reward) {
+      refused('unknown_reward');
+      throw new AppError('not_found', `no reward ${rewardId}`, { reason: 'unknown_reward' });
+    }
+    if (!isOffered(reward)) {
+      refused('reward_expired');
+      throw rejection('reward_expired', { rewardId, expiresAt: reward.expiresAt });
+    }
+    if (reward.stock <= 0) {
+      refused('out_of_stock');
+      throw rejection('out_of_stock', { rewardId });
+    }
     const balance = await this.deps.repo.balanceOf(userId);
-    if (balance < reward.cost) throw rejection('insufficient_balance', { balance, cost: reward.cost });
+    if (balance < reward.cost) {
+      refused('insufficient_balance');
+      throw rejection('insufficient_balance', { balance, cost: reward.cost });
+    }
 
     const id = randomUUID();
     await this.deps.repo.createRedemption(this.deps.pool, {
@@ -69,8 +91,12 @@ export class RewardsService {
     });
     const r = await this.deps.saga.run(id);
     await this.deps.cache.invalidate().catch(() => {});
-    if (r.state === 'completed') return r;
+    if (r.state === 'completed') {
+      redemptions.inc({ outcome: 'completed', reason: '' });
+      return r;
+    }
     const reason = r.failure ?? '';
+    redemptions.inc({ outcome: 'failed', reason: reason.startsWith('error:') ? 'error' : reason });
     if (reason === 'out_of_stock' || reason === 'reward_expired' || reason === 'insufficient_balance') {
       throw rejection(reason, { redemptionId: id });
     }

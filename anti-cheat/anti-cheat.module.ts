@@ -142,6 +142,7 @@ export function createAntiCheat(settings: AntiCheatSettings, deps: AntiCheatDeps
     },
     async stop() {
       await compensations.stop();
+      await repo.drain();
     },
   };
 }

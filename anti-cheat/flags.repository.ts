@@ -2,7 +2,7 @@
  * Tables `anticheat_flags`, `anticheat_compensations`, `anticheat_decisions` (audit),
  * `anticheat_reviews` and `anticheat_archive_corrections`.
  */
-import type { Pool, PoolClient } from '../persistence/index.js';
+import { GroupCommitter, type Pool, type PoolClient } from '../persistence/index.js';
 import type { RuleId, Severity } from './rules.js';
 
 export type FlagStatus = 'open' | 'confirmed' | 'dismissed';
@@ -128,11 +128,26 @@ export interface DecideResult {
 }
 
 export class FlagsRepository {
-  constructor(private readonly pool: Pool) {}
+  /** Flags of concurrent events share one INSERT (a burst of cheats must not drain the pool). */
+  private readonly inserts: GroupCommitter<NewFlag, FlagRow | undefined>;
+
+  constructor(private readonly pool: Pool) {
+    this.inserts = new GroupCommitter((items) => this.insertBatch(items), { maxBatch: 500, maxConcurrent: 2 });
+  }
 
   /** Opens flags; an (event, rule) already flagged is left as it is. Returns the new ones. */
   async insert(flags: readonly NewFlag[]): Promise<FlagRow[]> {
     if (flags.length === 0) return [];
+    const rows = await this.inserts.submitAll([...flags]);
+    return rows.filter((r): r is FlagRow => r !== undefined);
+  }
+
+  /** Waits for queued flag inserts (shutdown). */
+  drain(): Promise<void> {
+    return this.inserts.drain();
+  }
+
+  private async insertBatch(flags: NewFlag[]): Promise<Array<FlagRow | undefined>> {
     const { rows } = await this.pool.query(
       `INSERT INTO anticheat_flags (id, event_id, user_id, rule, severity, evidence, held_points, created_at)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::int[], $8::timestamptz[])
@@ -149,7 +164,13 @@ export class FlagsRepository {
         flags.map((f) => f.createdAt),
       ],
     );
-    return rows.map(toFlag);
+    const inserted = new Map(rows.map((r) => [r.id as string, toFlag(r)]));
+    // The same flag twice in one batch: the first submitter gets the row.
+    return flags.map((f) => {
+      const row = inserted.get(f.id);
+      inserted.delete(f.id);
+      return row;
+    });
   }
 
   async find(id: string): Promise<FlagRow | undefined> {
@@ -224,52 +245,44 @@ export class FlagsRepository {
         [target.event_id, status, d.decidedBy, d.at, d.note ?? null],
       );
       const flags = rows.map(toFlag).sort((a, b) => (a.id === d.flagId ? -1 : b.id === d.flagId ? 1 : 0));
-      let underReview = false;
-      if (d.decision === 'confirm' && d.reviewAfter > 0) {
-        const { rows: c } = await tx.query(
-          `SELECT count(DISTINCT event_id)::int AS n FROM anticheat_flags WHERE user_id = $1 AND status = 'confirmed'`,
-          [target.user_id],
-        );
-        if (c[0].n >= d.reviewAfter) {
-          await tx.query(
-            `INSERT INTO anticheat_reviews (user_id, since, confirmed_events) VALUES ($1, $2, $3)
-             ON CONFLICT (user_id) DO UPDATE SET confirmed_events = EXCLUDED.confirmed_events`,
-            [target.user_id, d.at, c[0].n],
-          );
-          underReview = true;
-        }
-      }
-      if (d.plan) {
-        await tx.query(
-          `INSERT INTO anticheat_compensations (event_id, user_id, kind, flag_id, plan, decided_at, attempts, lease_until)
-           VALUES ($1, $2, $3, $4, $5, $6, 1, now() + make_interval(secs => $7::double precision / 1000))`,
-          [
-            d.plan.eventId,
-            d.plan.userId,
-            d.plan.kind,
-            d.flagId,
-            JSON.stringify({ ...d.plan, review: underReview }),
-            d.at,
-            d.leaseMs,
-          ],
-        );
-      }
-      await tx.query(
-        `INSERT INTO anticheat_decisions (flag_id, flag_ids, event_id, user_id, decision, decided_by, decided_at, note, before, after)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      // One statement: review (when this confirm reaches the threshold), compensation, audit.
+      const { rows: done } = await tx.query(
+        `WITH review AS (
+           INSERT INTO anticheat_reviews (user_id, since, confirmed_events)
+           SELECT $2, $7, n FROM (
+             SELECT count(DISTINCT event_id)::int AS n FROM anticheat_flags WHERE user_id = $2 AND status = 'confirmed'
+           ) c WHERE $3 = 'confirm' AND $12::int > 0 AND n >= $12::int
+           ON CONFLICT (user_id) DO UPDATE SET confirmed_events = EXCLUDED.confirmed_events
+           RETURNING user_id
+         ), compensation AS (
+           INSERT INTO anticheat_compensations (event_id, user_id, kind, flag_id, plan, decided_at, attempts, lease_until)
+           SELECT $1, $2, $9::jsonb->>'kind', $4, jsonb_set($9::jsonb, '{review}', to_jsonb(EXISTS (SELECT 1 FROM review))),
+                  $7, 1, now() + make_interval(secs => $10::double precision / 1000)
+            WHERE $9::jsonb IS NOT NULL
+           RETURNING event_id
+         ), audit AS (
+           INSERT INTO anticheat_decisions (flag_id, flag_ids, event_id, user_id, decision, decided_by, decided_at, note, before, after)
+           VALUES ($4, $5, $1, $2, $3, $6, $7, $8, $11, CASE WHEN $9::jsonb IS NULL THEN $11::jsonb END)
+           RETURNING id
+         )
+         SELECT EXISTS (SELECT 1 FROM review) AS under_review, (SELECT count(*) FROM compensation)::int AS compensations,
+                (SELECT count(*) FROM audit)::int AS audits`,
         [
-          d.flagId,
-          flags.map((f) => f.id),
           target.event_id,
           target.user_id,
           d.decision,
+          d.flagId,
+          flags.map((f) => f.id),
           d.decidedBy,
           d.at,
           d.note ?? null,
-          JSON.stringify(d.before),
-          d.plan ? null : JSON.stringify(d.before), // nothing to compensate: nothing changes
+          d.plan ? JSON.stringify(d.plan) : null,
+          d.leaseMs,
+          JSON.stringify(d.before), // nothing to compensate: the after figures are the before ones
+          d.reviewAfter,
         ],
       );
+      const underReview = done[0].under_review as boolean;
       return { flags, underReview };
     });
   }

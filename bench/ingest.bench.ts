@@ -27,7 +27,7 @@ import { type HttpTarget, type PhaseOptions, runPhase } from './lib/http-load.js
 import { inspectLedger } from './lib/ledger-check.js';
 import { describeMachine } from './lib/machine.js';
 import { cpuPerEventUs, LOADGEN_NOTE, type Report, renderMarkdown, renderText, TARGETS } from './lib/report.js';
-import { batchWorkload, EventFactory, singleWorkload } from './lib/workload.js';
+import { batchWorkload, EventFactory, newTally, singleWorkload } from './lib/workload.js';
 
 const PHASES = ['single', 'batch', 'redis', 'ledger'] as const;
 type Phase = (typeof PHASES)[number];
@@ -129,11 +129,16 @@ async function main(): Promise<number> {
     if (opts.phases.has('single') && !stopRequested) {
       const backgroundPct = await quiet(cpu, opts, report, 'single');
       log(`single: ${opts.concurrency} concurrent, ${opts.warmupS} s warm-up + ${opts.durationS} s`);
+      const outcomes = newTally();
       const { result, usage } = await withCpu(cpu, (hooks) =>
-        runPhase(target, singleWorkload(factory), { ...phaseOpts(opts, 'single', opts.concurrency, 10_000), ...hooks }),
+        runPhase(target, singleWorkload(factory, outcomes), {
+          ...phaseOpts(opts, 'single', opts.concurrency, 10_000),
+          ...hooks,
+        }),
       );
       report.single = {
         ...result,
+        outcomes,
         cpu: usage,
         cpuPerEventUs: cpuPerEventUs(usage, result.eventsPerS),
         backgroundPct,
@@ -148,14 +153,16 @@ async function main(): Promise<number> {
       log(
         `batch: ${opts.batchConcurrency} concurrent × ${opts.batchSize} events, ${opts.warmupS} s + ${opts.durationS} s`,
       );
+      const outcomes = newTally();
       const { result, usage } = await withCpu(cpu, (hooks) =>
-        runPhase(target, batchWorkload(factory, opts.batchSize), {
+        runPhase(target, batchWorkload(factory, opts.batchSize, outcomes), {
           ...phaseOpts(opts, 'batch', opts.batchConcurrency, 60_000),
           ...hooks,
         }),
       );
       report.batch = {
         ...result,
+        outcomes,
         cpu: usage,
         cpuPerEventUs: cpuPerEventUs(usage, result.eventsPerS),
         backgroundPct,

@@ -40,7 +40,7 @@ const O = {
   recoverMaxS: env('BENCH_KAFKA_RECOVER_MAX_S', 60),
   /** `ceiling`, `engine` (drain + load), comma-separated. */
   phases: process.env.BENCH_KAFKA_PHASES ?? 'ceiling,engine',
-  batchSize: env('BENCH_KAFKA_BATCH_SIZE', 500),
+  batchSize: env('BENCH_KAFKA_BATCH_SIZE', 200),
 };
 const silent = pino({ level: 'silent' });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -359,6 +359,10 @@ async function main(): Promise<void> {
           exits.every((e) => e === 0),
       };
     }
+  } catch (err) {
+    // Keep what was measured: the report says what failed, and the run exits 1.
+    result.error = (err as Error).message.slice(0, 2000);
+    console.error(err);
   } finally {
     if (engine) await engine.stop();
     const topics = (await admin.listTopics()).filter((x) => x.startsWith(`bench-${iso.id}-`));
@@ -373,7 +377,7 @@ async function main(): Promise<void> {
   mkdirSync(projectPath('bench', 'results'), { recursive: true });
   writeFileSync(projectPath('bench', 'results', 'kafka.json'), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(projectPath('bench', 'results', 'kafka.md'), md);
-  if (O.phases.includes('engine') && !result.verification?.ok) process.exitCode = 1;
+  if (result.error || (O.phases.includes('engine') && !result.verification?.ok)) process.exitCode = 1;
 }
 
 main().catch((err) => {

@@ -33,6 +33,8 @@ export interface Recorded {
 export interface FanoutJob {
   activity: Activity;
   seq: number;
+  /** The author's follower count when recorded (below the threshold: the cached follower set is read). */
+  followers?: number;
 }
 
 export interface ActivitiesDeps {
@@ -49,6 +51,8 @@ export interface ActivitiesDeps {
   };
   /** Authors with at least this many followers are pulled, not pushed. */
   threshold: number;
+  /** Told when a pull-mode activity was recorded (this process's readers merge the author at once). */
+  onPullAuthor?: (actorId: string) => void;
 }
 
 /** Time-ordered, unique, never contains ':' (timeline members are '<id>:<actorId>'). */
@@ -64,7 +68,8 @@ export class ActivitiesService {
   constructor(private readonly d: ActivitiesDeps) {}
 
   async record(input: ActivityInput): Promise<Recorded> {
-    const mode: Mode = (await this.followerCount(input.actorId)) >= this.d.threshold ? 'pull' : 'push';
+    const followers = await this.followerCount(input.actorId);
+    const mode: Mode = followers >= this.d.threshold ? 'pull' : 'push';
     const { row, created } = await this.d.repo.insert({ id: newActivityId(), ...input, mode });
     const activity = toActivity(row);
     const entry: Entry = { seq: row.seq, id: row.id, actorId: row.actorId };
@@ -78,8 +83,12 @@ export class ActivitiesService {
       this.d.timelines.push([[this.d.keys.inbox(row.actorId)]], entry),
       row.mode === 'pull' ? this.d.store.addPullAuthor(row.actorId) : undefined,
     ]);
-    if (row.mode === 'push') await this.d.enqueue({ activity, seq: row.seq });
-    else if (created) this.d.bus.emit('ActivityPosted', { activity, mode: 'pull', recipients: [] });
+    if (row.mode === 'push') {
+      await this.d.enqueue({ activity, seq: row.seq, followers });
+    } else {
+      this.d.onPullAuthor?.(row.actorId);
+      if (created) this.d.bus.emit('ActivityPosted', { activity, mode: 'pull', recipients: [] });
+    }
     return { activity, seq: row.seq, mode: row.mode, created };
   }
 

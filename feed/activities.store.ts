@@ -56,6 +56,13 @@ export class ActivitiesStore {
     return authors.filter((_, i) => flags[i + 1] === 1);
   }
 
+  /** Every pull-mode author; undefined when the set is not cached. */
+  async allPullAuthors(): Promise<string[] | undefined> {
+    const all = await this.redis.smembers(this.keys.pullAuthors());
+    if (!all.includes(LOADED)) return undefined;
+    return all.filter((a) => a !== LOADED);
+  }
+
   async loadPullAuthors(authors: readonly string[]): Promise<void> {
     const key = this.keys.pullAuthors();
     const p = this.redis.pipeline();

@@ -102,10 +102,12 @@ export class FanoutJobs {
     const queue = this.ensureQueue();
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const c = await queue.getJobCounts('waiting', 'active', 'prioritized');
+      const c = await queue.getJobCounts('waiting', 'active', 'prioritized', 'delayed');
+      const { delayed = 0, ...running } = c;
       // Delayed: fan-outs waiting for a retry count; the sweep's next tick does not.
-      const retrying = (await queue.getJobs(['delayed'])).filter((j) => j.name !== 'sweep').length;
-      if (retrying === 0 && Object.values(c).every((n) => n === 0)) return;
+      const retrying =
+        delayed > 1 ? delayed : (await queue.getJobs(['delayed'])).filter((j) => j.name !== 'sweep').length;
+      if (retrying === 0 && Object.values(running).every((n) => n === 0)) return;
       if (Date.now() > deadline) throw new Error(`fan-out not idle after ${timeoutMs} ms: ${JSON.stringify(c)}`);
       await sleep(5);
     }

@@ -14,6 +14,10 @@ import type { TimelineStore } from './timeline.store.js';
 
 export interface FanoutDeps {
   social: SocialRepository;
+  /** The author's followers from the follow graph's Redis cache (filled from Postgres when missing). */
+  cachedFollowers: (userId: string) => Promise<string[]>;
+  /** Below this follower count the cached set is read; above, Postgres pages (never a huge set in Redis). */
+  threshold: number;
   repo: ActivitiesRepository;
   timelines: TimelineStore;
   keys: FeedKeys;
@@ -30,17 +34,34 @@ export class FanoutService {
   /** Delivers to every follower, then records the activity as delivered; returns the feeds written. */
   async deliver(job: FanoutJob): Promise<{ followers: number; feeds: number }> {
     const actorId = job.activity.actorId;
+    if (job.followers !== undefined && job.followers < this.d.threshold) {
+      const all = await this.d.cachedFollowers(actorId);
+      let feeds = 0;
+      for (let i = 0; i === 0 || i < all.length; i += this.d.pageSize) {
+        const page = all.slice(i, i + this.d.pageSize);
+        feeds += await this.deliverTo(job, i === 0 ? [actorId, ...page] : page);
+      }
+      await this.d.repo.markDelivered(job.activity.id);
+      return { followers: all.length, feeds };
+    }
     let followers = 0;
     let feeds = 0;
     let page = await this.d.social.followerPage(actorId, '', this.d.pageSize);
-    while (page.length > 0) {
-      const last = page[page.length - 1]!;
+    // The author's own feed has it already (recorded there at once); realtime is told with the first page.
+    let recipients = [actorId, ...page];
+    for (;;) {
+      const last = page[page.length - 1];
       const next =
-        page.length === this.d.pageSize ? this.d.social.followerPage(actorId, last, this.d.pageSize) : undefined;
+        last !== undefined && page.length === this.d.pageSize
+          ? this.d.social.followerPage(actorId, last, this.d.pageSize)
+          : undefined;
       next?.catch(() => {}); // awaited below; not unhandled if the write fails first
-      feeds += await this.deliverTo(job, page);
+      feeds += await this.deliverTo(job, recipients);
       followers += page.length;
-      page = next ? await next : [];
+      if (!next) break;
+      page = await next;
+      if (page.length === 0) break;
+      recipients = page;
     }
     await this.d.repo.markDelivered(job.activity.id);
     return { followers, feeds };

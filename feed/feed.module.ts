@@ -43,6 +43,8 @@ export interface FeedSettings {
   fanoutPageSize: number;
   sweepEveryMs: number;
   sweepMinAgeMs: number;
+  /** How long a process reuses the set of pull-mode authors (0 = ask Redis on every read). */
+  pullAuthorsCacheMs: number;
   /** Run the fan-out worker in this process. */
   jobs: boolean;
 }
@@ -60,6 +62,7 @@ export const DEFAULT_FEED_SETTINGS: FeedSettings = {
   fanoutPageSize: 5_000,
   sweepEveryMs: 30_000,
   sweepMinAgeMs: 30_000,
+  pullAuthorsCacheMs: 1_000,
   jobs: true,
 };
 
@@ -107,6 +110,8 @@ export async function createFeed(settings: FeedSettings, d: FeedDeps): Promise<F
   });
   const fanout = new FanoutService({
     social: socialRepo,
+    cachedFollowers: (u) => d.follows.followers(u),
+    threshold: settings.fanoutThreshold,
     repo,
     timelines,
     keys,
@@ -135,8 +140,17 @@ export async function createFeed(settings: FeedSettings, d: FeedDeps): Promise<F
       remember: (u, n) => store.rememberFollowerCount(u, n),
     },
     threshold: settings.fanoutThreshold,
+    onPullAuthor: (a) => reader.notePullAuthor(a),
   });
-  const reader = new FeedService({ follows: d.follows, repo, store, activities, timelines, keys });
+  const reader: FeedService = new FeedService({
+    follows: d.follows,
+    repo,
+    store,
+    activities,
+    timelines,
+    keys,
+    pullAuthorsCacheMs: settings.pullAuthorsCacheMs,
+  });
   const social = new SocialService(
     {
       follows: d.follows,

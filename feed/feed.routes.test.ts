@@ -94,9 +94,9 @@ describe('POST /v1/posts and GET /v1/feed', () => {
     expect(first.statusCode).toBe(201);
     expect((await follow('w-fan', 'w-star')).statusCode).toBe(200);
     const ev = workoutEvent({ userId: 'w-star' }, { activity: 'run', durationSec: 2400, distanceM: 6000 });
-    expect((await app.inject({ method: 'POST', url: '/v1/events', headers: bearer(svc), payload: ev })).statusCode).toBe(
-      201,
-    );
+    expect(
+      (await app.inject({ method: 'POST', url: '/v1/events', headers: bearer(svc), payload: ev })).statusCode,
+    ).toBe(201);
     await t.engine.feed.jobs.idle();
     let items: Array<{ verb: string; object: Record<string, unknown> }> = [];
     const deadline = Date.now() + 5000;
@@ -188,8 +188,70 @@ describe('POST /v1/posts and GET /v1/feed', () => {
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json().error.code).toBe('not_found');
     expect(await t.engine.follows.following('f-me')).toEqual([]);
-    const counts = await app.inject({ method: 'GET', url: '/v1/users/f-me/follow-counts', headers: await auth('f-me') });
+    const counts = await app.inject({
+      method: 'GET',
+      url: '/v1/users/f-me/follow-counts',
+      headers: await auth('f-me'),
+    });
     expect(counts.json()).toEqual({ userId: 'f-me', followers: 0, following: 0 });
+  });
+});
+
+describe('domain events', () => {
+  const awarded = (userId: string, eventId: string, held = 0): DomainEventMap['PointsAwarded'] => ({
+    userId,
+    eventId,
+    awarded: held > 0 ? 0 : 100,
+    capped: 0,
+    held,
+    dailyTotal: 100,
+    day: '2026-11-30',
+    occurredAt: new Date().toISOString(),
+    activity: 'run',
+    durationSec: 600,
+  });
+  const recorded = (eventId: string) =>
+    new Promise<void>((resolve) => {
+      const off = t.engine.bus.on('ActivityPosted', (e) => {
+        if (e.activity.object.eventId === eventId) {
+          off();
+          resolve();
+        }
+      });
+    });
+
+  it('skips a held workout, posts a clean one once, and withdraws a revoked one', async () => {
+    const { bus } = t.engine;
+    bus.emit('PointsAwarded', awarded('de-user', 'de-held', 300));
+    const clean = recorded('de-clean');
+    bus.emit('PointsAwarded', awarded('de-user', 'de-clean'));
+    bus.emit('PointsAwarded', awarded('de-user', 'de-clean')); // told twice: one activity
+    await clean;
+    await t.engine.feed.jobs.idle();
+    const { rows } = await t.engine.pool.query(
+      `SELECT source FROM feed_activities WHERE actor_id = 'de-user' ORDER BY source`,
+    );
+    expect(rows.map((r) => r.source)).toEqual(['wo:de-clean']);
+    const items = (await feed('de-user')).json().items;
+    expect(items.map((i: { object: { eventId: string } }) => i.object.eventId)).toEqual(['de-clean']);
+
+    bus.emit('PointsRevoked', {
+      userId: 'de-user',
+      eventId: 'de-clean',
+      flagId: 'f1',
+      decidedBy: 'mod',
+      points: 100,
+      held: 0,
+      workouts: 1,
+      distanceM: 0,
+      durationSec: 600,
+      day: '2026-11-30',
+      occurredAt: new Date().toISOString(),
+      revokedAt: new Date().toISOString(),
+    });
+    const deadline = Date.now() + 5000;
+    while ((await feed('de-user')).json().items.length > 0 && Date.now() < deadline) await t.engine.feed.jobs.idle();
+    expect((await feed('de-user')).json().items).toEqual([]);
   });
 });
 
@@ -258,7 +320,11 @@ describe('privacy and unfollow', () => {
     const y = (await post('u-y', 'from y')).json().id;
     await t.engine.feed.jobs.idle();
     expect(await feedIds('u-reader')).toEqual([y, x]);
-    const un = await app.inject({ method: 'DELETE', url: '/v1/users/u-x/followers/me', headers: await auth('u-reader') });
+    const un = await app.inject({
+      method: 'DELETE',
+      url: '/v1/users/u-x/followers/me',
+      headers: await auth('u-reader'),
+    });
     expect(un.json()).toMatchObject({ removed: true });
     expect(await feedIds('u-reader')).toEqual([y]);
     await follow('u-reader', 'u-x');

@@ -12,7 +12,7 @@ import type { ActivitiesService } from './activities.service.js';
 import type { ActivitiesStore, Activity } from './activities.store.js';
 import type { FollowsService } from './follows.service.js';
 import type { FeedKeys } from './keys.js';
-import type { Entry, TimelineStore } from './timeline.store.js';
+import type { Entry, TimelinePage, TimelineStore } from './timeline.store.js';
 
 export interface FeedPage {
   items: Activity[];
@@ -40,19 +40,35 @@ export interface FeedServiceDeps {
   activities: ActivitiesService;
   timelines: TimelineStore;
   keys: FeedKeys;
+  /**
+   * How long this process may reuse the set of pull-mode authors (0 = ask Redis on every
+   * read). Saves a round trip per read; a new pull-mode author's activities then reach
+   * readers up to this much later (well within the feed's 5 s freshness).
+   */
+  pullAuthorsCacheMs: number;
 }
 
 export class FeedService {
+  private pullCache: { at: number; authors: ReadonlySet<string> } | undefined;
+  private pullRefresh: Promise<ReadonlySet<string>> | undefined;
+
   constructor(private readonly d: FeedServiceDeps) {}
 
   async read(readerId: string, limit: number, before = Number.POSITIVE_INFINITY): Promise<FeedPage> {
-    const authors = new Set(await this.d.follows.following(readerId));
+    const want = limit + 1; // one more than the page says whether there is a next one
+    const inboxKey = this.d.keys.inbox(readerId);
+    // The follow graph, the pull-mode authors and the first inbox page, in one round trip.
+    const [following, pullSet, firstInbox] = await Promise.all([
+      this.d.follows.following(readerId),
+      this.cachedPullAuthors(),
+      this.d.timelines.page(inboxKey, before, batchFor(want)),
+    ]);
+    const authors = new Set(following);
     authors.add(readerId);
     const list = [...authors];
-    const pulled = await this.pullAuthorsAmong(list);
-    const want = limit + 1; // one more than the page says whether there is a next one
+    const pulled = pullSet ? list.filter((a) => pullSet.has(a)) : await this.pullAuthorsAmong(list);
     const lists = await Promise.all([
-      this.take(this.inbox(readerId, authors, list), before, want),
+      this.take(this.inbox(readerId, authors, list), before, want, firstInbox),
       ...pulled.map((a) => this.take(this.outbox(a, false), before, want)),
     ]);
     const merged = mergeNewestFirst(lists, want);
@@ -119,10 +135,10 @@ export class FeedService {
     };
   }
 
-  /** The source's newest `want` accepted entries below `before`. */
-  private async take(src: Source, before: number, want: number): Promise<Entry[]> {
-    const batch = Math.max(want * 2, 20);
-    let page = await this.pageOrLoad(src, before, batch);
+  /** The source's newest `want` accepted entries below `before` (`first`: its first page, fetched already). */
+  private async take(src: Source, before: number, want: number, first?: TimelinePage): Promise<Entry[]> {
+    const batch = batchFor(want);
+    let page = first ?? (await this.pageOrLoad(src, before, batch));
     if (!page) return src.fromPostgres(before, want);
     const out: Entry[] = [];
     let cursor = before;
@@ -157,12 +173,45 @@ export class FeedService {
     return this.d.timelines.page(src.key, before, batch, src.touch);
   }
 
+  /** This process recorded a pull-mode activity: its readers need not wait for the cache to expire. */
+  notePullAuthor(actorId: string): void {
+    if (this.pullCache && !this.pullCache.authors.has(actorId)) {
+      this.pullCache = { at: this.pullCache.at, authors: new Set([...this.pullCache.authors, actorId]) };
+    }
+  }
+
+  /** The whole set of pull-mode authors, reused for pullAuthorsCacheMs; undefined when not to be cached. */
+  private async cachedPullAuthors(): Promise<ReadonlySet<string> | undefined> {
+    if (this.d.pullAuthorsCacheMs <= 0) return undefined;
+    if (this.pullCache && Date.now() - this.pullCache.at < this.d.pullAuthorsCacheMs) return this.pullCache.authors;
+    this.pullRefresh ??= (async () => {
+      try {
+        let all = await this.d.store.allPullAuthors();
+        if (!all) {
+          await this.d.store.loadPullAuthors(await this.d.repo.pullAuthors());
+          all = (await this.d.store.allPullAuthors()) ?? [];
+        }
+        const authors = new Set(all);
+        this.pullCache = { at: Date.now(), authors };
+        return authors;
+      } finally {
+        this.pullRefresh = undefined;
+      }
+    })();
+    return this.pullRefresh;
+  }
+
   private async pullAuthorsAmong(authors: readonly string[]): Promise<string[]> {
     const found = await this.d.store.pullAuthorsAmong(authors);
     if (found) return found;
     await this.d.store.loadPullAuthors(await this.d.repo.pullAuthors());
     return (await this.d.store.pullAuthorsAmong(authors)) ?? [];
   }
+}
+
+/** Timeline entries read per script call: room for the entries a reader's filter skips. */
+function batchFor(want: number): number {
+  return Math.max(want * 2, 20);
 }
 
 /** Merges lists sorted newest first into one, without duplicates (one activity has one seq). */

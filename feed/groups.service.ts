@@ -34,6 +34,9 @@ export function ageOn(birthDate: string, now: Date): number {
 }
 
 export class GroupsService {
+  /** Loads of member sets in flight: a herd of joins on a cold group loads it once per process. */
+  private readonly loading = new Map<string, Promise<void>>();
+
   constructor(
     private readonly d: GroupsDeps,
     readonly settings: GroupsSettings,
@@ -65,7 +68,7 @@ export class GroupsService {
     const group = await this.get(groupId);
     let admission = await this.d.store.join(groupId, userId, group.capacity);
     if (admission === 'not-loaded') {
-      await this.d.store.fill(groupId, await this.d.repo.memberIds(groupId));
+      await this.load(groupId);
       admission = await this.d.store.join(groupId, userId, group.capacity);
     }
     if (admission === 'full') throw full(group);
@@ -83,6 +86,17 @@ export class GroupsService {
       throw full(group);
     }
     return { created: recorded === 'added' };
+  }
+
+  private load(groupId: string): Promise<void> {
+    let p = this.loading.get(groupId);
+    if (!p) {
+      p = (async () => this.d.store.fill(groupId, await this.d.repo.memberIds(groupId)))().finally(() =>
+        this.loading.delete(groupId),
+      );
+      this.loading.set(groupId, p);
+    }
+    return p;
   }
 
   /** True when the user was a member. */

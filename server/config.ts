@@ -77,6 +77,7 @@ const envSchema = z.object({
   FEED_FANOUT_PAGE_SIZE: z.coerce.number().int().min(1).default(5_000),
   FEED_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   FEED_SWEEP_MIN_AGE_MS: int(30_000),
+  FEED_PULL_AUTHORS_CACHE_MS: int(1_000),
   FEED_JOBS: z.enum(['true', 'false']).default('true'),
   ANTICHEAT_ENABLED: z.enum(['true', 'false']).default('true'),
   ANTICHEAT_RULES_FILE: z.string().default(projectPath('anti-cheat', 'rules.json')),
@@ -149,6 +150,7 @@ export interface Config {
     fanoutPageSize: number;
     sweepEveryMs: number;
     sweepMinAgeMs: number;
+    pullAuthorsCacheMs: number;
     jobs: boolean;
   };
   antiCheat: {
@@ -237,6 +239,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       fanoutPageSize: e.FEED_FANOUT_PAGE_SIZE,
       sweepEveryMs: e.FEED_SWEEP_INTERVAL_MS,
       sweepMinAgeMs: e.FEED_SWEEP_MIN_AGE_MS,
+      pullAuthorsCacheMs: e.FEED_PULL_AUTHORS_CACHE_MS,
       jobs: e.FEED_JOBS === 'true',
     },
     antiCheat: {

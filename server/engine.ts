@@ -138,7 +138,11 @@ export async function createEngine(config: Config, opts: EngineOptions): Promise
     leaderboards,
     achievements: achievements.achievements, // releases count held workouts; confirms take them out
     loadEvent: async (eventId) => {
-      const row = (await ledger.findByEventIds([eventId])).get(eventId);
+      let row = (await ledger.findByEventIds([eventId])).get(eventId);
+      if (row && !row.outcome) {
+        await ledger.drain(); // its outcome may be queued in this process's batched writes
+        row = (await ledger.findByEventIds([eventId])).get(eventId);
+      }
       return row && { event: row.body, outcome: row.outcome };
     },
     now: opts.now ?? Date.now,

@@ -22,7 +22,8 @@ async function main(): Promise<void> {
   const app = await buildApp(engine, log);
 
   // Repair what a crash left committed but unapplied, before taking traffic.
-  await engine.reconciler.runOnce(0);
+  // Rows younger than RECONCILE_MIN_AGE_MS may be in flight in another running engine.
+  await engine.reconciler.runOnce();
   engine.reconciler.start();
   engine.outboxRelay.start(); // relays to Kafka when KAFKA_BROKERS is set, else the rows wait
 

@@ -3,9 +3,12 @@
  * unique topics and group per test file, a plain kafkajs producer, and a reader that
  * collects a topic from its beginning until a condition holds.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import kafkajs, { type Admin, type Consumer, type IHeaders, type Producer } from 'kafkajs';
+import { projectPath } from '../common/index.js';
 import { waitForLeaders } from '../ingest/kafka/kafkajs.client.js';
+import type { EngineProcess } from './engine-process.js';
 import { workoutEvent } from './helpers.js';
 
 const { Kafka, Partitioners, logLevel } = kafkajs;
@@ -104,7 +107,7 @@ export class TestKafka {
   }
 
   /** Reads `topic` from the beginning until `done(all so far)` holds or the deadline passes. */
-  async readUntil(topic: string, done: (all: ReadMessage[]) => boolean, timeoutMs = 30_000): Promise<ReadMessage[]> {
+  async readUntil(topic: string, done: (all: ReadMessage[]) => boolean, timeoutMs = 60_000): Promise<ReadMessage[]> {
     const consumer = this.kafka.consumer({ groupId: `reader-${randomBytes(4).toString('hex')}`, maxWaitTimeInMs: 100 });
     this.consumers.push(consumer);
     const all: ReadMessage[] = [];
@@ -146,7 +149,7 @@ export class TestKafka {
 export async function until(
   check: () => Promise<boolean> | boolean,
   what: string,
-  timeoutMs = 30_000,
+  timeoutMs = 60_000,
   everyMs = 50,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -179,4 +182,45 @@ export class PlausibleWorkouts {
       { durationSec, distanceM: Math.round(durationSec * 2.8) },
     );
   }
+}
+
+/**
+ * The engine (server/main.ts via tsx) as a child process, like test/engine-process.ts but
+ * with a longer readiness deadline: with every context wired, a start on a busy 2-core
+ * machine (migrations, the start-up reconcile) can take longer than 30 s.
+ */
+export async function startEngine(
+  env: Record<string, string>,
+  port: number,
+  timeoutMs = 90_000,
+): Promise<EngineProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', projectPath('server', 'main.ts')], {
+    cwd: projectPath(),
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d) => {
+    out += d;
+  });
+  child.stderr?.on('data', (d) => {
+    out += d;
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await until(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`engine exited with ${child.exitCode}:\n${out}`);
+      return fetch(`${url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+    },
+    `the engine on port ${port} to be ready`,
+    timeoutMs,
+    100,
+  ).catch((err) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
+  return { child, url, output: () => out };
 }

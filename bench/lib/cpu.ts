@@ -15,10 +15,8 @@ export const CPU_GROUPS = ['engine', 'loadgen', 'redis', 'postgres', 'other', 'm
 
 interface ProcSample {
   comm: string;
-  /** Own CPU seconds (user + system). */
+  /** Own CPU seconds (user + system); processes that ended in between only show in "other". */
   self: number;
-  /** Own + reaped children's CPU seconds (catches short-lived processes such as test runners). */
-  withChildren: number;
 }
 
 export interface CpuSnapshot {
@@ -38,11 +36,9 @@ function readProc(pid: string): ProcSample | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const close = stat.lastIndexOf(')');
-    // Fields after "(comm)": utime, stime, cutime, cstime are fields 14–17 (1-based).
+    // Fields after "(comm)": utime and stime are fields 14 and 15 (1-based).
     const rest = stat.slice(close + 2).split(' ');
-    const self = (Number(rest[11]) + Number(rest[12])) / CLK_TCK;
-    const children = (Number(rest[13]) + Number(rest[14])) / CLK_TCK;
-    return { comm: stat.slice(stat.indexOf('(') + 1, close), self, withChildren: self + children };
+    return { comm: stat.slice(stat.indexOf('(') + 1, close), self: (Number(rest[11]) + Number(rest[12])) / CLK_TCK };
   } catch {
     return undefined; // exited meanwhile
   }
@@ -89,14 +85,12 @@ export class CpuMeter {
     for (const [pid, now] of to.procs) {
       const before = from.procs.get(pid);
       const group = pid === engine ? 'engine' : pid === process.pid ? 'loadgen' : GROUP_OF_COMM[now.comm];
+      const d = Math.max(0, now.self - (before?.self ?? 0));
       if (group) {
-        // Own time only: a Postgres backend that exited took its time with it either way.
-        const d = now.self - (before?.self ?? 0);
         groups[group] = (groups[group] ?? 0) + pct(d);
-        named += Math.max(0, d);
-      } else {
-        const d = now.withChildren - (before?.withChildren ?? 0);
-        if (d > 0) others.set(now.comm, (others.get(now.comm) ?? 0) + pct(d));
+        named += d;
+      } else if (d > 0) {
+        others.set(now.comm, (others.get(now.comm) ?? 0) + pct(d));
       }
     }
     if (from.machine !== undefined && to.machine !== undefined) {

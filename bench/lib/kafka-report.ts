@@ -53,6 +53,8 @@ export interface KafkaBenchReport {
   load?: LoadResult;
   recoverMaxS?: number;
   verification?: Verification;
+  /** Why the run stopped early, if it did. */
+  error?: string;
 }
 
 const n0 = (x: number) => Math.round(x).toLocaleString('en-US');
@@ -120,6 +122,7 @@ export function renderKafkaReport(r: KafkaBenchReport): { text: string; md: stri
     `NOTE: ${r.note}`,
     '',
     ...table.map((x) => `${x[0]!.padEnd(58)} ${x[1]!.padEnd(30)} ${x[2]}`),
+    ...(r.error ? ['', `RUN STOPPED: ${r.error}`] : []),
   ].join('\n');
   const md = [
     '# Kafka benchmark — latest run',
@@ -136,6 +139,7 @@ export function renderKafkaReport(r: KafkaBenchReport): { text: string; md: stri
     '| --- | --- | --- |',
     ...table.map((x) => `| ${x.join(' | ')} |`),
     '',
+    ...(r.error ? [`**Run stopped:** ${r.error.split('\n')[0]}`, ''] : []),
   ].join('\n');
   return { text, md };
 }

@@ -7,6 +7,7 @@ import type { LedgerCeiling, RedisCeiling } from './ceilings.js';
 import { CPU_GROUPS, type CpuUsage } from './cpu.js';
 import type { PhaseResult } from './http-load.js';
 import type { Durability, TableWrites } from './ledger-check.js';
+import type { OutcomeTally } from './workload.js';
 
 export interface Targets {
   singleEventsPerS: number;
@@ -28,6 +29,8 @@ export interface Machine {
 }
 
 export interface PhaseContext {
+  /** What the engine decided for the accepted events (whole phase, warm-up included). */
+  outcomes?: OutcomeTally;
   cpu?: CpuUsage;
   cpuPerEventUs?: Record<string, number>;
   /** Machine busy (% of one core) in the 2 s before the phase, after waiting for quiet. */
@@ -152,6 +155,27 @@ function ceilingRows(r: Report): string[][] {
   ];
 }
 
+const OUTCOME_HEAD = ['phase', 'accepted', 'points awarded', 'capped', 'held', 'flagged', 'unlocked'];
+
+function outcomeRows(r: Report): string[][] {
+  const rows: string[][] = [];
+  for (const phase of [r.single, r.batch]) {
+    const t = phase?.outcomes;
+    if (!phase || !t || t.events === 0) continue;
+    const share = (v: number) => `${Math.round((100 * v) / t.events)} %`;
+    rows.push([
+      phase.name,
+      n0(t.events),
+      share(t.awarded),
+      share(t.capped),
+      share(t.held),
+      share(t.flagged),
+      share(t.unlocked),
+    ]);
+  }
+  return rows;
+}
+
 const WRITES_HEAD = ['table', 'inserts/event', 'updates/event', 'deletes/event'];
 
 function writesRows(r: Report): string[][] {
@@ -211,6 +235,9 @@ export function renderText(r: Report): string {
         `${n0(d.unapplied)} unapplied after shutdown — ${d.ok ? 'consistent' : 'INCONSISTENT'}`,
     );
   }
+  if (outcomeRows(r).length > 0) {
+    out.push('', 'Outcomes of the accepted events (share of events):', textTable(OUTCOME_HEAD, outcomeRows(r)));
+  }
   if (r.pgWrites.length > 0) {
     out.push('', 'Postgres rows written per event that reached the ledger:', textTable(WRITES_HEAD, writesRows(r)));
   }
@@ -263,6 +290,9 @@ export function renderMarkdown(r: Report): string {
         `${n0(d.unapplied)} unapplied after shutdown — ${d.ok ? 'consistent' : '**inconsistent**'}.`,
       '',
     );
+  }
+  if (outcomeRows(r).length > 0) {
+    out.push('## Outcomes of the accepted events', '', mdTable(OUTCOME_HEAD, outcomeRows(r)), '');
   }
   if (r.pgWrites.length > 0) {
     out.push('## Postgres rows written per event', '', mdTable(WRITES_HEAD, writesRows(r)), '');

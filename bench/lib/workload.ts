@@ -91,38 +91,79 @@ export class EventFactory {
   }
 }
 
+/** What the engine decided for the accepted events: shows which paths the run exercised. */
+export interface OutcomeTally {
+  events: number;
+  awarded: number;
+  capped: number;
+  held: number;
+  flagged: number;
+  unlocked: number;
+}
+
+interface EventAnswer {
+  status?: number;
+  points?: { awarded: number; capped: number; held: number };
+  flags?: unknown[];
+  unlocked?: unknown[];
+  error?: { code: string };
+}
+
+export function newTally(): OutcomeTally {
+  return { events: 0, awarded: 0, capped: 0, held: 0, flagged: 0, unlocked: 0 };
+}
+
+function count(t: OutcomeTally, a: EventAnswer): void {
+  t.events++;
+  if ((a.points?.awarded ?? 0) > 0) t.awarded++;
+  if ((a.points?.capped ?? 0) > 0) t.capped++;
+  if ((a.points?.held ?? 0) > 0) t.held++;
+  if ((a.flags?.length ?? 0) > 0) t.flagged++;
+  if ((a.unlocked?.length ?? 0) > 0) t.unlocked++;
+}
+
 /** One event per request; only 201 (new event) is a success, a 200 would be a false duplicate. */
-export function singleWorkload(factory: EventFactory): Workload {
+export function singleWorkload(factory: EventFactory, tally: OutcomeTally): Workload {
   return {
     path: '/v1/events',
     eventsPerRequest: 1,
     prepare: () => JSON.stringify(factory.next()),
-    check: (a: HttpAnswer): Verdict =>
-      a.status === 201
-        ? { okEvents: 1, failedEvents: 0 }
-        : { okEvents: 0, failedEvents: 1, failure: `HTTP ${a.status} ${errorCode(a.body)}` },
+    check: (a: HttpAnswer): Verdict => {
+      if (a.status !== 201) return { okEvents: 0, failedEvents: 1, failure: `HTTP ${a.status} ${errorCode(a.body)}` };
+      count(tally, JSON.parse(a.body) as EventAnswer);
+      return { okEvents: 1, failedEvents: 0 };
+    },
   };
 }
 
 /** N events per request; the answer is 200 with one result per event, each must be 201. */
-export function batchWorkload(factory: EventFactory, size: number): Workload {
+export function batchWorkload(factory: EventFactory, size: number, tally: OutcomeTally): Workload {
   return {
     path: '/v1/events/batch',
     eventsPerRequest: size,
     prepare: () => JSON.stringify({ events: factory.batch(size) }),
     check: (a: HttpAnswer): Verdict => {
-      if (a.status !== 200)
+      if (a.status !== 200) {
         return { okEvents: 0, failedEvents: size, failure: `HTTP ${a.status} ${errorCode(a.body)}` };
-      const results = (JSON.parse(a.body) as { results?: Array<{ status: number; error?: { code: string } }> }).results;
+      }
+      const results = (JSON.parse(a.body) as { results?: EventAnswer[] }).results;
       if (!Array.isArray(results) || results.length !== size) {
         return { okEvents: 0, failedEvents: size, failure: 'batch answer without one result per event' };
       }
-      const bad = results.filter((r) => r.status !== 201);
-      if (bad.length === 0) return { okEvents: size, failedEvents: 0 };
+      let bad: EventAnswer | undefined;
+      let failed = 0;
+      for (const r of results) {
+        if (r.status === 201) count(tally, r);
+        else {
+          failed++;
+          bad ??= r;
+        }
+      }
+      if (!bad) return { okEvents: size, failedEvents: 0 };
       return {
-        okEvents: size - bad.length,
-        failedEvents: bad.length,
-        failure: `item ${bad[0]!.status} ${bad[0]!.error?.code ?? 'duplicate'}`,
+        okEvents: size - failed,
+        failedEvents: failed,
+        failure: `item ${bad.status} ${bad.error?.code ?? 'duplicate'}`,
       };
     },
   };
