@@ -5,8 +5,9 @@ export default defineConfig({
     // Each project names its files (a root `include` would be merged into both).
     exclude: ['node_modules/**', 'dist/**'],
     pool: 'forks',
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Generous: child-process and rebuild tests run slowly when the two cores are busy.
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
     // Two cores: a little parallelism across files, each file with its own schema and key prefix.
     maxWorkers: 2,
     projects: [
