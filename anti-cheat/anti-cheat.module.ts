@@ -15,6 +15,7 @@ import {
   CompensationService,
   type CompensationStep,
 } from './compensation.service.js';
+import { CompensationsRepository } from './compensations.repository.js';
 import { loadRulesConfig, type RulesConfig } from './config.js';
 import { flagView } from './flag-view.js';
 import { FlagsRepository } from './flags.repository.js';
@@ -55,6 +56,7 @@ export interface AntiCheat {
   compensations: CompensationService;
   store: AntiCheatStore;
   repo: FlagsRepository;
+  compensationsRepo: CompensationsRepository;
   rules: RulesConfig;
   /** Key prefix `rebuild` deletes and `restore` recreates. */
   rebuildablePrefix: string;
@@ -69,6 +71,7 @@ export function createAntiCheat(settings: AntiCheatSettings, deps: AntiCheatDeps
   const rules = deps.rules ?? loadRulesConfig(settings.rulesFile);
   const store = new AntiCheatStore(deps.redis, deps.prefix);
   const repo = new FlagsRepository(deps.pool);
+  const compensationsRepo = new CompensationsRepository(deps.pool);
   const crashAfter = settings.crashAfterStep;
   const fault: CompensationFault | undefined = crashAfter
     ? (step) => {
@@ -76,7 +79,7 @@ export function createAntiCheat(settings: AntiCheatSettings, deps: AntiCheatDeps
       }
     : deps.fault;
   const compensations = new CompensationService({
-    repo,
+    repo: compensationsRepo,
     store,
     scoring: deps.scoring,
     leaderboards: deps.leaderboards,
@@ -103,7 +106,7 @@ export function createAntiCheat(settings: AntiCheatSettings, deps: AntiCheatDeps
   async function syncQueue(): Promise<number> {
     const open = [];
     for await (const page of repo.openFlags()) open.push(...page.map(flagView));
-    await store.syncQueue(open);
+    await store.syncQueue(open, (ids) => repo.openAmong(ids));
     return open.length;
   }
 
@@ -114,6 +117,7 @@ export function createAntiCheat(settings: AntiCheatSettings, deps: AntiCheatDeps
     compensations,
     store,
     repo,
+    compensationsRepo,
     rules,
     rebuildablePrefix: store.keys.all(),
     start() {
@@ -127,12 +131,12 @@ export function createAntiCheat(settings: AntiCheatSettings, deps: AntiCheatDeps
       const reviewed = await repo.reviewedUsers();
       await store.setReview(reviewed);
       let n = 0;
-      for await (const page of repo.allCompensations()) {
+      for await (const page of compensationsRepo.allCompensations()) {
         for (const row of page) {
           if (row.status === 'done') {
             await compensations.reapply(row);
           } else {
-            const claimed = await repo.claim(row.eventId, settings.leaseMs);
+            const claimed = await compensationsRepo.claim(row.eventId, settings.leaseMs);
             if (claimed) await compensations.run(claimed);
           }
           n++;

@@ -157,17 +157,27 @@ export class AntiCheatStore {
     return docs.flatMap((d) => (d ? [JSON.parse(d) as FlagView] : []));
   }
 
-  /** Makes the queue hold exactly `open` (after a crash between Postgres and Redis, or a rebuild). */
-  async syncQueue(open: readonly FlagView[]): Promise<{ added: number; removed: number }> {
+  /**
+   * Makes the queue hold the open flags (after a crash between Postgres and Redis, or a
+   * rebuild). A member missing from `open` is removed only if `stillOpen` says so too: a flag
+   * opened while `open` was being read must stay.
+   */
+  async syncQueue(
+    open: readonly FlagView[],
+    stillOpen: (ids: string[]) => Promise<Set<string>> = async () => new Set(),
+  ): Promise<{ added: number; removed: number }> {
     const want = new Map(open.map((f) => [queueMember(Date.parse(f.createdAt), f.id), f]));
     const have = await this.redis.zrangebylex(this.keys.queue(), '-', '+');
     const present = new Set(have);
-    const stale = have.filter((m) => !want.has(m));
+    const idOf = (m: string) => m.slice(m.indexOf(':') + 1);
+    const candidates = have.filter((m) => !want.has(m));
+    const keep = candidates.length > 0 ? await stillOpen(candidates.map(idOf)) : new Set<string>();
+    const stale = candidates.filter((m) => !keep.has(idOf(m)));
     const missing = [...want].filter(([m]) => !present.has(m)).map(([, f]) => f);
     if (stale.length > 0) {
       const m = this.redis.multi();
       m.zrem(this.keys.queue(), ...stale);
-      m.del(...stale.map((s) => this.keys.flag(s.slice(s.indexOf(':') + 1))));
+      m.del(...stale.map((s) => this.keys.flag(idOf(s))));
       await m.exec();
     }
     for (let i = 0; i < missing.length; i += 500) await this.enqueue(missing.slice(i, i + 500));

@@ -31,7 +31,13 @@ import {
 
 const assessSeconds = new Histogram({
   name: 'podium_anticheat_assess_seconds',
-  help: 'The anti-cheat step of one event: history read, rules, verdict record, flags',
+  help: 'The anti-cheat step of one event until its verdict: history read and rules (what scoring waits for)',
+  buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1],
+  registers: [metricsRegistry],
+});
+const settleSeconds = new Histogram({
+  name: 'podium_anticheat_settle_seconds',
+  help: 'Recording one verdict (history entry, marker, flags), beside scoring and the later steps',
   buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1],
   registers: [metricsRegistry],
 });
@@ -65,6 +71,12 @@ export interface Verdict {
   /** Points withheld: scoring records them as held and nothing counts. */
   held: boolean;
   flags: FlagRef[];
+  /**
+   * A first verdict is recorded (history entry, marker, flags in Postgres) while the
+   * pipeline goes on; await it before the outcome is recorded. It resolves to the verdict
+   * that stands (another application of the same event may have recorded one first).
+   */
+  settled?: Promise<{ held: boolean; flags: FlagRef[] }>;
 }
 
 /** What the Redis marker keeps: the refs, plus what re-opening the flags needs after a crash. */
@@ -208,20 +220,25 @@ export class AssessService {
       })),
     };
     const ttlSec = c.history.ttlDays * 86_400;
-    const [prior] = await Promise.all([
-      store.record(event.userId, past, JSON.stringify(verdict), {
-        ttlSec,
-        keep: c.history.keep,
-        oldestMs: this.deps.now() - ttlSec * 1000,
-      }),
-      fp ? store.claimRoute(fp, event.id, event.userId, dup.ttlDays * 86_400) : undefined,
-    ]);
-    if (prior) return this.reuse(event, JSON.parse(prior) as StoredVerdict);
-
-    verdicts.inc({ verdict: held ? 'held' : findings.length > 0 ? 'flagged' : 'clean' });
-    for (const f of findings) findingsTotal.inc({ rule: f.rule, severity: f.severity });
-    if (verdict.flags.length > 0) await this.open(event, verdict);
-    return { held, flags: verdict.flags.map(refOf) };
+    const settled = (async () => {
+      const end = settleSeconds.startTimer();
+      const [prior] = await Promise.all([
+        store.record(event.userId, past, JSON.stringify(verdict), {
+          ttlSec,
+          keep: c.history.keep,
+          oldestMs: this.deps.now() - ttlSec * 1000,
+        }),
+        fp ? store.claimRoute(fp, event.id, event.userId, dup.ttlDays * 86_400) : undefined,
+      ]);
+      if (prior) return this.reuse(event, JSON.parse(prior) as StoredVerdict);
+      verdicts.inc({ verdict: held ? 'held' : findings.length > 0 ? 'flagged' : 'clean' });
+      for (const f of findings) findingsTotal.inc({ rule: f.rule, severity: f.severity });
+      if (verdict.flags.length > 0) await this.open(event, verdict);
+      end();
+      return { held, flags: verdict.flags.map(refOf) };
+    })();
+    settled.catch(() => {}); // the pipeline awaits it; a failure must not count as unhandled meanwhile
+    return { held, flags: verdict.flags.map(refOf), settled };
   }
 
   /** A replay: the first verdict stands; its flags are (re)opened if a crash lost them. */

@@ -28,7 +28,12 @@ import {
 } from '../leaderboards/index.js';
 import type { ScoringService } from '../scoring/index.js';
 import type { AntiCheatStore } from './anti-cheat.store.js';
-import type { CompensationKind, CompensationPlan, CompensationRow, FlagsRepository } from './flags.repository.js';
+import type {
+  CompensationKind,
+  CompensationPlan,
+  CompensationRow,
+  CompensationsRepository,
+} from './compensations.repository.js';
 import type { PastWorkout } from './rules.js';
 
 export type CompensationStep = 'scoring' | 'boards' | 'archives' | 'history' | 'achievements';
@@ -47,7 +52,7 @@ export interface AchievementsCompensator {
 export type CompensationFault = (step: CompensationStep, plan: CompensationPlan) => void | Promise<void>;
 
 export interface CompensationDeps {
-  repo: FlagsRepository;
+  repo: CompensationsRepository;
   store: AntiCheatStore;
   scoring: ScoringService;
   leaderboards: { service: LeaderboardsService; directory: BoardDirectory; boards: BoardsStore };
@@ -145,16 +150,17 @@ export class CompensationService {
   }
 
   start(intervalMs: number): void {
-    this.running = this.resume().catch((err) => this.deps.log.error({ err }, 'compensation resume failed'));
-    if (intervalMs <= 0) return;
-    this.timer = setInterval(() => {
+    const tick = () => {
       if (this.running) return;
       this.running = this.resume()
         .catch((err) => this.deps.log.error({ err }, 'compensation resume failed'))
         .finally(() => {
           this.running = undefined;
         });
-    }, intervalMs);
+    };
+    tick();
+    if (intervalMs <= 0) return;
+    this.timer = setInterval(tick, intervalMs);
     this.timer.unref();
   }
 
@@ -194,20 +200,25 @@ export class CompensationService {
     const { scoring, store } = this.deps;
     const occurredAt = new Date(p.occurredAt);
     const result: Record<string, unknown> = {};
-    const before = p.counted ? await this.pointRanks(p) : [];
-
-    const s = await scoring.revoke({ ...this.base(p), points: p.points, counted: p.counted });
+    // Independent steps share a round trip: the ranks before (boards untouched yet) with
+    // scoring, the history with the boards. Each stays idempotent, so a rerun is the same.
+    const [before, s] = await Promise.all([
+      p.counted ? this.pointRanks(p) : [],
+      scoring.revoke({ ...this.base(p), points: p.points, counted: p.counted }),
+    ]);
     await this.step('scoring', p);
+    const deltas = boardDeltas(p, p.points.awarded, -1);
+    await Promise.all([
+      p.counted ? this.adjust(p, 'revoke', deltas, occurredAt) : undefined,
+      store.forget(p.userId, pastWorkoutOf(p)),
+      p.review ? store.setReview([p.userId]) : undefined,
+    ]);
+    await this.step('boards', p);
+    await this.step('history', p);
     if (p.counted) {
-      const deltas = boardDeltas(p, p.points.awarded, -1);
-      await this.adjust(p, 'revoke', deltas, occurredAt);
-      await this.step('boards', p);
       result.archiveCorrections = await this.correctArchives(p, 'revoke', deltas);
       await this.step('archives', p);
     }
-    await store.forget(p.userId, pastWorkoutOf(p));
-    if (p.review) await store.setReview([p.userId]);
-    await this.step('history', p);
     result.achievements = this.deps.achievements ? await this.deps.achievements.revokeWorkout(p) : 'not supported';
     await this.step('achievements', p);
 

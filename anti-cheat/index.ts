@@ -2,10 +2,11 @@ export type { AntiCheat, AntiCheatDeps, AntiCheatSettings } from './anti-cheat.m
 export { createAntiCheat } from './anti-cheat.module.js';
 export type { AssessService, FlagRef, Verdict } from './assess.service.js';
 export type { AchievementsCompensator, CompensationFault, CompensationStep } from './compensation.service.js';
+export type { CompensationPlan } from './compensations.repository.js';
 export type { RulesConfig } from './config.js';
 export { loadRulesConfig, parseRulesConfig } from './config.js';
 export type { FlagView } from './flag-view.js';
-export type { CompensationPlan, Decision, FlagStatus } from './flags.repository.js';
+export type { Decision, FlagStatus } from './flags.repository.js';
 export { moderationRoutes } from './moderation.routes.js';
 export type { DecidedFlag, EventLoader, FlagPage } from './moderation.service.js';
 export type { Finding, History, PastWorkout, RuleId, Severity, Workout } from './rules.js';

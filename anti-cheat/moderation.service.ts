@@ -8,9 +8,9 @@ import type { StoredOutcome, WorkoutEvent } from '../ingest/index.js';
 import type { ScoringService } from '../scoring/index.js';
 import type { AntiCheatStore } from './anti-cheat.store.js';
 import type { CompensationService } from './compensation.service.js';
+import type { CompensationPlan } from './compensations.repository.js';
 import { type FlagView, flagView } from './flag-view.js';
 import {
-  type CompensationPlan,
   type Decision,
   DecisionConflict,
   type FlagFilter,
@@ -134,7 +134,8 @@ export class ModerationService {
       throw err;
     }
     if (!decided) throw new AppError('not_found', `no flag ${flagId}`);
-    await store.dequeue(decided.flags.map((f) => ({ id: f.id, createdAt: f.createdAt.toISOString() })));
+    const dequeued = store.dequeue(decided.flags.map((f) => ({ id: f.id, createdAt: f.createdAt.toISOString() })));
+    dequeued.catch(() => {}); // awaited below; a failure must not count as unhandled meanwhile
 
     let compensation: DecidedFlag['compensation'] = null;
     if (plan) {
@@ -155,6 +156,7 @@ export class ModerationService {
         compensation = { kind: plan.kind, status: 'pending' };
       }
     }
+    await dequeued; // the open queue in Redis, beside the compensation
     const [first, ...others] = decided.flags;
     return { ...flagView(first!), relatedFlags: others.map((f) => f.id), compensation };
   }

@@ -8,8 +8,8 @@
  *    `IngestService.ingest` (ledger group commit + pipeline), users in chronological order,
  *    after a warm-up that gives every user a history (so the history rules work).
  *    Rounds alternate off/on (ABBA), concurrent and sequential. In the same "on" windows
- *    the engine's own histograms give the anti-cheat step's time (history read, rules,
- *    verdict record, flags) and the pure rule evaluation, against the pipeline's time
+ *    the engine's own histograms give the anti-cheat step's time (history read and rules:
+ *    what scoring waits for; the verdict record runs beside scoring) and the pure rule evaluation, against the pipeline's time
  *    per event (`podium_event_apply_seconds`). Target: rule evaluation ≤ 20 % of it.
  * 2. Confirm. Users on 16 boards (4 metrics × 4 windows, global scope: no region) with a
  *    flagged workout among others and a populated board; each flag is confirmed through
@@ -17,9 +17,9 @@
  *    scoring, 16 boards, archives, history, ranks, completion). Target p99 ≤ 20 ms.
  *
  * 127.0.0.1 only; removes its schemas and keys. Figures: stdout and
- * bench/results/anti-cheat.{json,md}. Options (env): BENCH_USERS (300), BENCH_WARMUP (6
- * events per user), BENCH_ROUNDS (4), BENCH_ROUND_EVENTS (1200), BENCH_SEQ_EVENTS (200),
- * BENCH_CONCURRENCY (16), BENCH_CONFIRMS (200), BENCH_BOARD_USERS (2000).
+ * bench/results/anti-cheat.{json,md}. Options (env): BENCH_USERS (200), BENCH_WARMUP (6
+ * events per user), BENCH_ROUNDS (4), BENCH_ROUND_EVENTS (600), BENCH_SEQ_EVENTS (100),
+ * BENCH_CONCURRENCY (16), BENCH_CONFIRMS (200), BENCH_BOARD_USERS (1000).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -41,14 +41,14 @@ const env = (name: string, def: number) => {
   return v;
 };
 const OPTS = {
-  users: env('BENCH_USERS', 300),
+  users: env('BENCH_USERS', 200),
   warmupPerUser: env('BENCH_WARMUP', 6),
   rounds: env('BENCH_ROUNDS', 4),
-  roundEvents: env('BENCH_ROUND_EVENTS', 1200),
-  seqEvents: env('BENCH_SEQ_EVENTS', 200),
+  roundEvents: env('BENCH_ROUND_EVENTS', 600),
+  seqEvents: env('BENCH_SEQ_EVENTS', 100),
   concurrency: env('BENCH_CONCURRENCY', 16),
   confirms: env('BENCH_CONFIRMS', 200),
-  boardUsers: env('BENCH_BOARD_USERS', 2000),
+  boardUsers: env('BENCH_BOARD_USERS', 1000),
 };
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -170,6 +170,7 @@ async function histSnapshot() {
   return {
     apply: await hist('podium_event_apply_seconds'),
     assess: await hist('podium_anticheat_assess_seconds'),
+    settle: await hist('podium_anticheat_settle_seconds'),
     rules: await hist('podium_anticheat_rules_seconds'),
   };
 }
@@ -248,9 +249,9 @@ async function main(): Promise<number> {
   assertLocal(DATABASE_URL, 'BENCH_DATABASE_URL');
   assertLocal(REDIS_URL, 'BENCH_REDIS_URL');
   setTimeout(() => {
-    log('anti-cheat bench: watchdog (15 min) fired');
+    log('anti-cheat bench: watchdog (25 min) fired');
     process.exit(2);
-  }, 900_000).unref();
+  }, 1_500_000).unref();
   const isos = { off: newIsolation(), on: newIsolation() };
   const engines: Partial<Record<Variant, Engine>> = {};
   try {
@@ -289,8 +290,8 @@ async function main(): Promise<number> {
     };
     const samples: Sample[] = [];
     const inRun = {
-      concurrent: { apply: 0, assess: 0, rules: 0, n: 0, nRules: 0 },
-      sequential: { apply: 0, assess: 0, rules: 0, n: 0, nRules: 0 },
+      concurrent: { apply: 0, assess: 0, settle: 0, rules: 0, n: 0, nRules: 0, nSettle: 0 },
+      sequential: { apply: 0, assess: 0, settle: 0, rules: 0, n: 0, nRules: 0, nSettle: 0 },
     };
     for (let round = 0; round < OPTS.rounds; round++) {
       const order: Variant[] = round % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
@@ -308,6 +309,8 @@ async function main(): Promise<number> {
             acc.apply += after.apply.sum - before.apply.sum;
             acc.assess += after.assess.sum - before.assess.sum;
             acc.rules += after.rules.sum - before.rules.sum;
+            acc.settle += after.settle.sum - before.settle.sum;
+            acc.nSettle += after.settle.count - before.settle.count;
             acc.n += after.apply.count - before.apply.count;
             acc.nRules += after.rules.count - before.rules.count;
           }
@@ -328,6 +331,7 @@ async function main(): Promise<number> {
       const applyUs = (acc.apply / acc.n) * 1e6;
       const assessUs = (acc.assess / acc.n) * 1e6;
       const rulesUs = (acc.rules / Math.max(1, acc.nRules)) * 1e6;
+      const settleUs = (acc.settle / Math.max(1, acc.nSettle)) * 1e6;
       return {
         mode: mode === 'concurrent' ? `${OPTS.concurrency} in flight` : '1 in flight',
         pipelineUsPerEvent: applyUs,
@@ -335,6 +339,7 @@ async function main(): Promise<number> {
         rulesUsPerEvent: rulesUs,
         rulesPctOfPipeline: (rulesUs / applyUs) * 100,
         assessStepPctOfPipeline: (assessUs / applyUs) * 100,
+        recordUsPerEvent: settleUs,
         offUsPerEvent: us(pick('off'), (s) => s.wallMs),
         onUsPerEvent: us(pick('on'), (s) => s.wallMs),
         offCpuUsPerEvent: us(pick('off'), (s) => s.cpuMs),
@@ -398,7 +403,7 @@ function markdown(r: {
     typeof n === 'string' ? n : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
   const rows = r.perEvent.map(
     (x) =>
-      `| ${x.mode} | ${f(x.pipelineUsPerEvent!)} | ${f(x.rulesUsPerEvent!, 1)} | **${f(x.rulesPctOfPipeline!, 1)} %** | ${f(x.assessStepUsPerEvent!)} | ${f(x.assessStepPctOfPipeline!, 1)} % | ${f(x.offUsPerEvent!)} | ${f(x.onUsPerEvent!)} | ${f(x.offCpuUsPerEvent!)} | ${f(x.onCpuUsPerEvent!)} |`,
+      `| ${x.mode} | ${f(x.pipelineUsPerEvent!)} | ${f(x.rulesUsPerEvent!, 1)} | **${f(x.rulesPctOfPipeline!, 1)} %** | ${f(x.assessStepUsPerEvent!)} | ${f(x.assessStepPctOfPipeline!, 1)} % | ${f(x.recordUsPerEvent!)} | ${f(x.offUsPerEvent!)} | ${f(x.onUsPerEvent!)} | ${f(x.offCpuUsPerEvent!)} | ${f(x.onCpuUsPerEvent!)} |`,
   );
   const c = r.confirm;
   return [
@@ -415,13 +420,14 @@ function markdown(r: {
     '## Per event (same run, same engine: histograms of the "on" engine in its measured windows)',
     '',
     '"pipeline" is `podium_event_apply_seconds` (the whole per-event pipeline), "rules" the pure evaluation',
-    'of every rule (`podium_anticheat_rules_seconds`), "step" the whole anti-cheat step with its two Redis',
-    'round trips and flag writes (`podium_anticheat_assess_seconds`; it runs beside the time-zone lookup, so',
-    'it is not all added latency). "off"/"on": wall µs per event of `IngestService.ingest` (ledger + pipeline)',
+    'of every rule (`podium_anticheat_rules_seconds`), "step" what scoring waits for: the history read',
+    '(beside the time-zone lookup) and the rules (`podium_anticheat_assess_seconds`); "record" the verdict,',
+    'history entry and flags, written beside scoring and the later steps (`podium_anticheat_settle_seconds`).',
+    '"off"/"on": wall µs per event of `IngestService.ingest` (ledger + pipeline)',
     "for two engines, anti-cheat off and on, alternating rounds; CPU is this process's.",
     '',
-    '| mode | pipeline µs | rules µs | rules / pipeline | step µs | step / pipeline | off µs/event | on µs/event | off CPU µs | on CPU µs |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| mode | pipeline µs | rules µs | rules / pipeline | step µs | step / pipeline | record µs | off µs/event | on µs/event | off CPU µs | on CPU µs |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
     `Target: rule evaluation ≤ ${TARGET_RULES_PCT} % of the per-event time → **${r.verdicts.rules}** (whole step: ${r.verdicts.assessStep}).`,

@@ -118,6 +118,10 @@ async function main(): Promise<number> {
     log(`engine pid ${engine.pid} ready on 127.0.0.1:${engine.port}`);
     const running = engine;
     const cpu = new CpuMeter(() => running.pid);
+    // The engine's own background work (timers, pollers, jobs) with no load, to read the phases against.
+    const idleFrom = cpu.snapshot();
+    await new Promise((r) => setTimeout(r, 3000));
+    report.idleCpu = cpu.usage(idleFrom, cpu.snapshot());
     const agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(opts.concurrency, opts.batchConcurrency) });
     const target: HttpTarget = {
       host: '127.0.0.1',

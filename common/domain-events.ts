@@ -117,8 +117,9 @@ export interface DomainEventMap {
   };
   /**
    * An activity reached feeds (feed context; socket `feed:item`). Push mode: told once per
-   * delivered page of followers, `recipients` = those followers. Pull mode (an author above
-   * the fan-out threshold): told once with `recipients: []`; readers merge it on read.
+   * delivered page of followers, `recipients` = those followers (the first page also names
+   * the author, whose own feed has it). Pull mode (an author above the fan-out threshold):
+   * told once with `recipients: []`; readers merge it on read.
    */
   ActivityPosted: {
     activity: { id: string; actorId: string; verb: string; object: Record<string, unknown>; createdAt: string };

@@ -12,6 +12,9 @@ import { type FeedKeys, feedShard } from './keys.js';
 import type { SocialRepository } from './social.repository.js';
 import type { TimelineStore } from './timeline.store.js';
 
+/** Above this many followers the fan-out pages through Postgres whatever the threshold. */
+const MAX_CACHED_FOLLOWERS = 10_000;
+
 export interface FanoutDeps {
   social: SocialRepository;
   /** The author's followers from the follow graph's Redis cache (filled from Postgres when missing). */
@@ -34,7 +37,7 @@ export class FanoutService {
   /** Delivers to every follower, then records the activity as delivered; returns the feeds written. */
   async deliver(job: FanoutJob): Promise<{ followers: number; feeds: number }> {
     const actorId = job.activity.actorId;
-    if (job.followers !== undefined && job.followers < this.d.threshold) {
+    if (job.followers !== undefined && job.followers < Math.min(this.d.threshold, MAX_CACHED_FOLLOWERS)) {
       const all = await this.d.cachedFollowers(actorId);
       let feeds = 0;
       for (let i = 0; i === 0 || i < all.length; i += this.d.pageSize) {

@@ -181,16 +181,16 @@ async function play(s: Strategy, ops: readonly Op[], ns: string): Promise<void> 
 describe('push, pull and hybrid feeds equal the brute-force merge', () => {
   it('over random follow graphs and histories (authors crossing the threshold both ways)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(op, { minLength: 10, maxLength: 35 }), async (ops) => {
+      fc.asyncProperty(fc.array(op, { minLength: 10, maxLength: 30 }), async (ops) => {
         const ns = `r${run++}`;
         for (const s of strategies) await play(s, ops, ns);
       }),
-      { numRuns: 6, examples: [[CROSSING]] },
+      { numRuns: 5, examples: [[CROSSING]] },
     );
     // The hybrid really mixed both modes.
     const { rows } = await t.engine.pool.query<{ mode: string; n: string }>(
       `SELECT mode, count(*) AS n FROM feed_activities WHERE actor_id LIKE '%-hybrid-%' GROUP BY mode`,
     );
     expect(rows.map((r) => r.mode).sort()).toEqual(['pull', 'push']);
-  }, 120_000); // typically 10–30 s; the margin is for a machine shared with other test runs
+  }, 180_000); // 10–30 s on a quiet machine; the margin is for one shared with other test runs
 });

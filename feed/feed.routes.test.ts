@@ -255,6 +255,28 @@ describe('domain events', () => {
   });
 });
 
+describe('the sweep', () => {
+  it('re-enqueues a push activity whose fan-out never ran (a crash before the enqueue)', async () => {
+    for (const u of ['sw-author', 'sw-fan']) await profile(u);
+    await follow('sw-fan', 'sw-author');
+    expect(await feedIds('sw-fan')).toEqual([]); // the fan's feed is cached now
+    // Recorded in Postgres only, as if the process died right after the insert.
+    const { rows } = await t.engine.pool.query(
+      `INSERT INTO feed_activities (id, source, actor_id, verb, object, mode, created_at)
+       VALUES ('swept1', 'post:swept1', 'sw-author', 'post.created', '{"type":"post","text":"lost"}', 'push',
+               now() - interval '10 minutes')
+       RETURNING seq`,
+    );
+    expect(await t.engine.feed.jobs.sweep()).toBe(1);
+    await t.engine.feed.jobs.idle();
+    expect(await t.engine.redis.zscore(t.engine.feed.keys.inbox('sw-fan'), 'swept1:sw-author')).toBe(
+      String(rows[0].seq),
+    );
+    expect(await feedIds('sw-fan')).toEqual(['swept1']);
+    expect(await t.engine.feed.jobs.sweep()).toBe(0); // delivered: not again
+  });
+});
+
 describe('privacy and unfollow', () => {
   it("a private profile's activities reach only approved followers", async () => {
     await profile('pv-star', { private: true });

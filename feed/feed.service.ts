@@ -146,8 +146,9 @@ export class FeedService {
       for (const e of page.entries) if (!src.accept || src.accept(e)) out.push(e);
       if (out.length >= want) break;
       if (page.entries.length < batch) {
-        // Reached the floor: what is older lives in Postgres only.
-        out.push(...(await src.fromPostgres(Math.min(cursor, page.floor + 1), want - out.length)));
+        // Reached the floor: what is older lives in Postgres only (nothing when the floor is 0:
+        // the timeline holds its whole history).
+        if (page.floor > 0) out.push(...(await src.fromPostgres(Math.min(cursor, page.floor + 1), want - out.length)));
         break;
       }
       cursor = page.entries[page.entries.length - 1]!.seq;

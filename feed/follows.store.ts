@@ -25,6 +25,9 @@ interface FollowCommands {
 
 export type Direction = 'following' | 'followers';
 
+/** Larger follow sets are read from Postgres every time rather than cached (see `fill`). */
+export const MAX_CACHED_MEMBERS = 50_000;
+
 export class FollowsStore {
   readonly keys: FeedKeys;
   private readonly redis: Redis & FollowCommands;
@@ -60,6 +63,9 @@ export class FollowsStore {
   }
 
   async fill(userId: string, dir: Direction, generation: string, members: readonly string[]): Promise<boolean> {
+    // A celebrity's set is not cached: one call with ~100k arguments overflows the JS stack
+    // inside ioredis (and its auto-pipelining then crashes the process). Readers get the rows.
+    if (members.length > MAX_CACHED_MEMBERS) return false;
     const r = await this.redis.podiumFeedFollowsFill(
       this.set(userId, dir),
       this.keys.generation(userId),

@@ -57,6 +57,26 @@ export function createPipeline(deps: PipelineDeps): EventApplier {
       },
     });
 
+    // Achievements, streaks and records evaluate the new counters; unlocks are claimed once
+    // per tier (a replay reports the same ones); a rebuild puts back the recorded unlocks.
+    // It runs beside the boards step (both read only scoring's result), awaited below.
+    const unlocking = achievements.onWorkout(
+      {
+        eventId: event.id,
+        userId: event.userId,
+        occurredAt: event.occurredAt,
+        timeZone,
+        day: s.periods.day,
+        activity: event.workout.activity,
+        durationSec: event.workout.durationSec,
+        distanceM: event.workout.distanceM,
+        held: s.points.held > 0,
+        totals: s.totals,
+      },
+      restore?.unlocked,
+    );
+    unlocking.catch(() => {}); // a failing boards step must not leave it unhandled; awaited below
+
     // Boards take the event's contribution once (their own marker), in the board's zone
     // periods; a replay rewrites the absolute totals, repairing a half-written run. Held
     // points count toward nothing, as in scoring.
@@ -77,23 +97,7 @@ export function createPipeline(deps: PipelineDeps): EventApplier {
       notify: !s.duplicate && !restore,
     });
 
-    // Achievements, streaks and records evaluate the new counters; unlocks are claimed once
-    // per tier (a replay reports the same ones); a rebuild puts back the recorded unlocks.
-    const unlocked = await achievements.onWorkout(
-      {
-        eventId: event.id,
-        userId: event.userId,
-        occurredAt: event.occurredAt,
-        timeZone,
-        day: s.periods.day,
-        activity: event.workout.activity,
-        durationSec: event.workout.durationSec,
-        distanceM: event.workout.distanceM,
-        held: s.points.held > 0,
-        totals: s.totals,
-      },
-      restore?.unlocked,
-    );
+    const unlocked = await unlocking;
 
     // Notifications only for a first application (not for duplicates or rebuilds).
     if (!s.duplicate && !restore) {
@@ -110,13 +114,16 @@ export function createPipeline(deps: PipelineDeps): EventApplier {
       });
     }
 
+    // The verdict was recorded (history, flags) beside the steps above; the outcome waits for it.
+    const settled = 'settled' in verdict && verdict.settled ? await verdict.settled : verdict;
+
     return {
       points: s.points,
       dailyTotal: s.dailyTotal,
       dailyRemaining: s.dailyRemaining,
       day: s.day,
       timeZone,
-      flags: verdict.flags,
+      flags: settled.flags,
       unlocked,
     };
   };

@@ -2,12 +2,15 @@
   Applies one workout to a user's achievement state, exactly once, and says whether the
   catalogue needs evaluating (returning the state it needs when it does).
 
+  The counter fields the event can move and this activity's records are read once
+  (HMGET) and the changed ones written back once (HSET) at the end of step 5.
+
   Steps:
     1. Running maxima from scoring's absolute totals (idempotent, also on a duplicate):
-       HSET field max(current, value) for each ARGV pair.
+       field = max(current, value) for each ARGV pair.
     2. If the event was applied before (KEYS[1] exists) or is held (ARGV[1] = '0'),
        skip to 6.
-    3. Mark it applied (KEYS[1], TTL ARGV[10]); HINCRBY act.<a>.workouts/distanceM/
+    3. Mark it applied (KEYS[1], TTL ARGV[10]); add to act.<a>.workouts/distanceM/
        durationSec (and act.distinct on the activity's first workout) and time.early /
        time.night per the flags.
     4. Add the day to the runs of consecutive days (KEYS[3]): no-op if a run covers it;
@@ -50,28 +53,45 @@
 ]]
 local marker, counters, runs, records, unlocked, levels, armed = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local activity = ARGV[2]
+local function int(v) return string.format('%d', v) end
 
+-- Every counter field this event can move, read once; written back once (dirty ones).
 local n = tonumber(ARGV[13])
-for i = 0, n - 1 do
-  local field, value = ARGV[14 + 2 * i], ARGV[15 + 2 * i]
-  local current = tonumber(redis.call('HGET', counters, field) or '-1')
-  if tonumber(value) > current then redis.call('HSET', counters, field, value) end
+local fields = {}
+for i = 0, n - 1 do fields[#fields + 1] = ARGV[14 + 2 * i] end
+local a = 'act.' .. activity .. '.'
+for _, f in ipairs({a .. 'workouts', a .. 'distanceM', a .. 'durationSec', 'time.early', 'time.night', 'days.active',
+  'days.weekend', 'streak.longest', 'act.distinct', 'rec.any.distance', 'rec.any.duration'}) do
+  fields[#fields + 1] = f
+end
+local raw = redis.call('HMGET', counters, unpack(fields))
+local c, dirty = {}, {}
+for i, f in ipairs(fields) do c[f] = tonumber(raw[i]) end
+local function set(f, v)
+  c[f] = v
+  dirty[#dirty + 1] = f
 end
 
+for i = 0, n - 1 do
+  local f, v = ARGV[14 + 2 * i], tonumber(ARGV[15 + 2 * i])
+  if v > (c[f] or -1) then set(f, v) end
+end
+
+local own = redis.call('HMGET', records, activity .. '.distance', activity .. '.duration', activity .. '.pace')
 local duplicate = redis.call('EXISTS', marker)
 local newDay = 0
 local changes = {}
+local recordWrites = {}
 
 if duplicate == 0 and ARGV[1] == '1' then
   redis.call('SET', marker, '1', 'EX', ARGV[10])
   local flags = ARGV[9]
-  if redis.call('HINCRBY', counters, 'act.' .. activity .. '.workouts', 1) == 1 then
-    redis.call('HINCRBY', counters, 'act.distinct', 1)
-  end
-  redis.call('HINCRBY', counters, 'act.' .. activity .. '.distanceM', ARGV[3])
-  redis.call('HINCRBY', counters, 'act.' .. activity .. '.durationSec', ARGV[4])
-  if string.find(flags, 'e', 1, true) then redis.call('HINCRBY', counters, 'time.early', 1) end
-  if string.find(flags, 'n', 1, true) then redis.call('HINCRBY', counters, 'time.night', 1) end
+  set(a .. 'workouts', (c[a .. 'workouts'] or 0) + 1)
+  if c[a .. 'workouts'] == 1 then set('act.distinct', (c['act.distinct'] or 0) + 1) end
+  set(a .. 'distanceM', (c[a .. 'distanceM'] or 0) + tonumber(ARGV[3]))
+  set(a .. 'durationSec', (c[a .. 'durationSec'] or 0) + tonumber(ARGV[4]))
+  if string.find(flags, 'e', 1, true) then set('time.early', (c['time.early'] or 0) + 1) end
+  if string.find(flags, 'n', 1, true) then set('time.night', (c['time.night'] or 0) + 1) end
 
   -- Runs of consecutive days.
   local day = tonumber(ARGV[8])
@@ -95,12 +115,10 @@ if duplicate == 0 and ARGV[1] == '1' then
       redis.call('ZREM', runs, after)
     end
     redis.call('ZADD', runs, startDay, startDay .. ':' .. endDay)
-    redis.call('HINCRBY', counters, 'days.active', 1)
-    if string.find(flags, 'w', 1, true) then redis.call('HINCRBY', counters, 'days.weekend', 1) end
+    set('days.active', (c['days.active'] or 0) + 1)
+    if string.find(flags, 'w', 1, true) then set('days.weekend', (c['days.weekend'] or 0) + 1) end
     local length = endDay - startDay + 1
-    if length > tonumber(redis.call('HGET', counters, 'streak.longest') or '0') then
-      redis.call('HSET', counters, 'streak.longest', length)
-    end
+    if length > (c['streak.longest'] or 0) then set('streak.longest', length) end
     local kept = tonumber(ARGV[11])
     local count = redis.call('ZCARD', runs)
     if count > kept then redis.call('ZREMRANGEBYRANK', runs, 0, count - kept - 1) end
@@ -108,9 +126,8 @@ if duplicate == 0 and ARGV[1] == '1' then
 
   -- Personal records.
   local at, eventId = tonumber(ARGV[6]), ARGV[7]
-  local function consider(kind, value, lowerIsBetter)
-    local field = activity .. '.' .. kind
-    local current = redis.call('HGET', records, field)
+  local function consider(i, kind, value, lowerIsBetter)
+    local current = own[i]
     local v = tonumber(value)
     local store, improved, previous = false, false, ''
     if not current then
@@ -128,32 +145,37 @@ if duplicate == 0 and ARGV[1] == '1' then
         store = eventId < cid
       end
     end
-    if store then redis.call('HSET', records, field, value .. '|' .. ARGV[6] .. '|' .. eventId) end
-    if not lowerIsBetter and v > tonumber(redis.call('HGET', counters, 'rec.any.' .. kind) or '-1') then
-      redis.call('HSET', counters, 'rec.any.' .. kind, value)
+    local field = activity .. '.' .. kind
+    if store then
+      own[i] = value .. '|' .. ARGV[6] .. '|' .. eventId
+      recordWrites[#recordWrites + 1] = field
+      recordWrites[#recordWrites + 1] = own[i]
     end
+    if not lowerIsBetter and v > (c['rec.any.' .. kind] or -1) then set('rec.any.' .. kind, v) end
     if improved then
       changes[#changes + 1] = field
       changes[#changes + 1] = tostring(previous)
       changes[#changes + 1] = value
     end
   end
-  if tonumber(ARGV[3]) > 0 then consider('distance', ARGV[3], false) end
-  consider('duration', ARGV[4], false)
-  if ARGV[5] ~= '' then consider('pace', ARGV[5], true) end
+  if tonumber(ARGV[3]) > 0 then consider(1, 'distance', ARGV[3], false) end
+  consider(2, 'duration', ARGV[4], false)
+  if ARGV[5] ~= '' then consider(3, 'pace', ARGV[5], true) end
 end
 
-local fields = {}
-for i = 0, n - 1 do fields[#fields + 1] = ARGV[14 + 2 * i] end
-local a = 'act.' .. activity .. '.'
-for _, f in ipairs({a .. 'workouts', a .. 'distanceM', a .. 'durationSec', 'time.early', 'time.night', 'days.active',
-  'days.weekend', 'streak.longest', 'act.distinct', 'rec.any.distance', 'rec.any.duration'}) do
-  fields[#fields + 1] = f
+if #dirty > 0 then
+  local kv = {}
+  for _, f in ipairs(dirty) do
+    kv[#kv + 1] = f
+    kv[#kv + 1] = int(c[f])
+  end
+  redis.call('HSET', counters, unpack(kv))
 end
-local values = redis.call('HMGET', counters, unpack(fields))
-local own = redis.call('HMGET', records, activity .. '.distance', activity .. '.duration', activity .. '.pace')
+if #recordWrites > 0 then redis.call('HSET', records, unpack(recordWrites)) end
+
+local counted = #fields
 local armable = {}
-for i = 1, #fields do armable[i] = values[i] or '0' end
+for i, f in ipairs(fields) do armable[i] = c[f] or 0 end
 local r = 'rec.' .. activity .. '.'
 for i, kind in ipairs({'distance', 'duration', 'pace'}) do
   fields[#fields + 1] = r .. kind
@@ -172,7 +194,7 @@ else
     evaluate = 2
   else
     for i = 1, #fields do
-      if next[i + 1] and armable[i] and tonumber(armable[i]) >= tonumber(next[i + 1]) then
+      if next[i + 1] and armable[i] and armable[i] >= tonumber(next[i + 1]) then
         evaluate = 2
         break
       end
@@ -180,6 +202,9 @@ else
   end
 end
 if evaluate == 0 then return {duplicate, newDay, changes, 0} end
+
+local values = {}
+for i = 1, counted do values[i] = int(armable[i]) end
 
 local tiers
 if duplicate == 1 then tiers = redis.call('HGETALL', unlocked) else tiers = redis.call('HGETALL', levels) end

@@ -140,7 +140,7 @@ describe('dismiss', () => {
     // a period closed since keeps its archive, and the correction it owes is recorded.
     const afterBoards = await boards(t, user, [heldEnd]);
     const { directory } = t.engine.leaderboards;
-    const corrections = await t.engine.antiCheat.repo.corrections(held.eventId);
+    const corrections = await t.engine.antiCheat.compensationsRepo.corrections(held.eventId);
     const deltas = { points: 100, workouts: 1, distance: 10_000, duration: 3600 };
     for (const b of directory.boardsFor(undefined)) {
       const period = directory.periodAt(b, heldEnd);
@@ -205,7 +205,7 @@ describe('a compensation interrupted half-way', () => {
 
     // Nothing is left to resume, and running every step again changes nothing.
     expect(await faulty.compensations.resume()).toBe(0);
-    const row = await t.engine.antiCheat.repo.compensation(decided.eventId);
+    const row = await t.engine.antiCheat.compensationsRepo.compensation(decided.eventId);
     await t.engine.antiCheat.compensations.reapply(row!);
     await sameAsTwin('u-crash', 'u-crash-twin', instants);
     expect(revoked.length).toBe(revokedBefore + 1);

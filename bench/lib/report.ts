@@ -44,6 +44,8 @@ export interface Report {
   note: string;
   options: Record<string, string | number>;
   targets: Targets;
+  /** The engine and the machine for 3 s after start, before any load: the fixed background cost. */
+  idleCpu?: CpuUsage;
   single?: PhaseResult & PhaseContext & { meets: { throughput: boolean; p99: boolean } };
   batch?: PhaseResult & PhaseContext & { meets: { throughput: boolean } };
   redis: RedisCeiling[];
@@ -60,6 +62,8 @@ export interface Report {
 
 const n0 = (v: number) => Math.round(v).toLocaleString('en-US');
 const n1 = (v: number) => v.toFixed(1);
+/** A latency cell; '—' when no request completed inside the window (a 0 would read as "fast"). */
+const lat = (p: PhaseResult, q: 'p50' | 'p99') => (p.requests > 0 ? n1(p.latencyMs[q]) : '—');
 const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
 
 export const LOADGEN_NOTE =
@@ -76,8 +80,8 @@ function pathRows(r: Report): string[][] {
       String(s.concurrency),
       n0(s.eventsPerS),
       `≥ ${n0(t.singleEventsPerS)}`,
-      n1(s.latencyMs.p50),
-      n1(s.latencyMs.p99),
+      lat(s, 'p50'),
+      lat(s, 'p99'),
       `≤ ${t.singleP99Ms}`,
       String(s.failedRequests),
       s.meets.throughput && s.meets.p99 ? 'met' : 'MISSED',
@@ -90,8 +94,8 @@ function pathRows(r: Report): string[][] {
       String(b.concurrency),
       n0(b.eventsPerS),
       `≥ ${n0(t.batchEventsPerS)}`,
-      n1(b.latencyMs.p50),
-      n1(b.latencyMs.p99),
+      lat(b, 'p50'),
+      lat(b, 'p99'),
       '—',
       `${b.failedRequests} req / ${b.failedEvents} ev`,
       mark(b.meets.throughput),
@@ -106,6 +110,10 @@ const CPU_HEAD = ['phase', 'before', ...CPU_GROUPS, 'busiest other processes'];
 
 function cpuRows(r: Report): string[][] {
   const rows: string[][] = [];
+  if (r.idleCpu) {
+    const idle = r.idleCpu;
+    rows.push(['no load', '—', ...CPU_GROUPS.map((g) => pctCell(idle.groups[g])), idle.topOther.join(', ') || '—']);
+  }
   for (const [name, phase] of [
     ['single', r.single],
     ['batch', r.batch],
