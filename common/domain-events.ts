@@ -115,6 +115,18 @@ export interface DomainEventMap {
     credits: number;
     grantedAt: string;
   };
+  /** A waitlisted user got a place in a challenge (a participant left, or capacity grew); socket `challenge:promoted`. */
+  ChallengePromoted: { challengeId: string; userId: string; promotedAt: string };
+  /** A user finished a closed challenge on its podium (award record granted; feed `challenge.won`). */
+  ChallengeWon: { challengeId: string; name: string; userId: string; rank: number; score: number; awardId: string };
+  /** A challenge ended and its final ranks were archived. */
+  ChallengeCompleted: {
+    challengeId: string;
+    name: string;
+    closedAt: string;
+    participants: number;
+    top: Array<{ rank: number; userId: string; score: number }>;
+  };
   /**
    * An activity reached feeds (feed context; socket `feed:item`). Push mode: told once per
    * delivered page of followers, `recipients` = those followers (the first page also names
@@ -133,6 +145,8 @@ type Listener<K extends DomainEventName> = (payload: DomainEventMap[K]) => void 
 
 export class DomainEvents {
   private readonly emitter = new EventEmitter({ captureRejections: false });
+  /** Listener promises still running: shutdown waits for them before closing what they use. */
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly onError: (err: unknown, name: string) => void = () => {}) {
     this.emitter.setMaxListeners(100);
@@ -142,7 +156,11 @@ export class DomainEvents {
     const wrapped = (payload: DomainEventMap[K]) => {
       try {
         const r = listener(payload);
-        if (r instanceof Promise) r.catch((err) => this.onError(err, name));
+        if (r instanceof Promise) {
+          const tracked = r.catch((err) => this.onError(err, name));
+          this.inFlight.add(tracked);
+          void tracked.finally(() => this.inFlight.delete(tracked));
+        }
       } catch (err) {
         this.onError(err, name);
       }
@@ -153,5 +171,10 @@ export class DomainEvents {
 
   emit<K extends DomainEventName>(name: K, payload: DomainEventMap[K]): void {
     this.emitter.emit(name, payload);
+  }
+
+  /** Resolves once every listener started so far (and any they emitted in turn) has finished. */
+  async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 }

@@ -2,7 +2,7 @@
  * Table `feed_activities`: every activity, durably, with the seq that orders feeds; and the
  * feed queries that rebuild a timeline or answer below its floor.
  */
-import type { Pool } from '../persistence/index.js';
+import { GroupCommitter, type Pool } from '../persistence/index.js';
 import type { Entry } from './timeline.store.js';
 
 export type Mode = 'push' | 'pull';
@@ -47,19 +47,67 @@ const toEntry = (r: { seq: string; id: string; actor_id: string }): Entry => ({
   actorId: r.actor_id,
 });
 
+export interface Inserted {
+  row: ActivityRow;
+  created: boolean;
+}
+
 export class ActivitiesRepository {
-  constructor(private readonly pool: Pool) {}
+  // Every workout records a few activities at once (the workout, its unlocks, its records):
+  // group-committed, concurrent events share one INSERT instead of one round trip each.
+  private readonly inserts: GroupCommitter<NewActivity, Inserted>;
+  private readonly deliveries: GroupCommitter<string, undefined>;
+
+  constructor(private readonly pool: Pool) {
+    this.inserts = new GroupCommitter((items) => this.insertBatch(items), { maxBatch: 500, maxConcurrent: 2 });
+    this.deliveries = new GroupCommitter((ids) => this.markDeliveredBatch(ids), { maxBatch: 500, maxConcurrent: 1 });
+  }
 
   /** Inserts once per source; `created` false when the source was recorded before (the stored row). */
-  async insert(a: NewActivity): Promise<{ row: ActivityRow; created: boolean }> {
-    const inserted = await this.pool.query(
-      `INSERT INTO feed_activities (id, source, actor_id, verb, object, mode) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (source) DO NOTHING RETURNING ${COLUMNS}`,
-      [a.id, a.source, a.actorId, a.verb, JSON.stringify(a.object), a.mode],
+  insert(a: NewActivity): Promise<Inserted> {
+    return this.inserts.submit(a);
+  }
+
+  /** Resolves once every insert and delivery mark submitted so far is written. */
+  async drain(): Promise<void> {
+    await Promise.all([this.inserts.drain(), this.deliveries.drain()]);
+  }
+
+  private async insertBatch(items: NewActivity[]): Promise<Inserted[]> {
+    const { rows } = await this.pool.query(
+      `INSERT INTO feed_activities (id, source, actor_id, verb, object, mode)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::text[])
+       ON CONFLICT (source) DO NOTHING RETURNING source, ${COLUMNS}`,
+      [
+        items.map((a) => a.id),
+        items.map((a) => a.source),
+        items.map((a) => a.actorId),
+        items.map((a) => a.verb),
+        items.map((a) => JSON.stringify(a.object)),
+        items.map((a) => a.mode),
+      ],
     );
-    if (inserted.rows[0]) return { row: toRow(inserted.rows[0]), created: true };
-    const { rows } = await this.pool.query(`SELECT ${COLUMNS} FROM feed_activities WHERE source = $1`, [a.source]);
-    return { row: toRow(rows[0]), created: false };
+    const created = new Map<string, ActivityRow>(rows.map((r) => [r.source as string, toRow(r)]));
+    // Sources recorded before (or twice in this batch: the first one won) read the stored row.
+    const others = [...new Set(items.filter((a) => !created.has(a.source)).map((a) => a.source))];
+    const stored = new Map<string, ActivityRow>();
+    if (others.length > 0) {
+      const found = await this.pool.query(`SELECT source, ${COLUMNS} FROM feed_activities WHERE source = ANY($1)`, [
+        others,
+      ]);
+      for (const r of found.rows) stored.set(r.source as string, toRow(r));
+    }
+    const claimed = new Set<string>();
+    return items.map((a) => {
+      const row = created.get(a.source);
+      if (row && !claimed.has(a.source)) {
+        claimed.add(a.source);
+        return { row, created: true };
+      }
+      const existing = stored.get(a.source) ?? row;
+      if (!existing) throw new Error(`feed activity ${a.source} neither inserted nor found`);
+      return { row: existing, created: false };
+    });
   }
 
   async deleteBySource(source: string): Promise<{ id: string; actorId: string } | undefined> {
@@ -114,9 +162,14 @@ export class ActivitiesRepository {
   }
 
   async markDelivered(id: string): Promise<void> {
-    await this.pool.query('UPDATE feed_activities SET delivered_at = now() WHERE id = $1 AND delivered_at IS NULL', [
-      id,
+    await this.deliveries.submit(id);
+  }
+
+  private async markDeliveredBatch(ids: string[]): Promise<undefined[]> {
+    await this.pool.query('UPDATE feed_activities SET delivered_at = now() WHERE id = ANY($1) AND delivered_at IS NULL', [
+      ids,
     ]);
+    return ids.map(() => undefined);
   }
 
   /** Push activities older than `minAgeMs` whose fan-out never finished (a crash, a lost job). */

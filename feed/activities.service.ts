@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { DomainEvents } from '../common/index.js';
+import { GroupCommitter } from '../persistence/index.js';
 import type { ActivitiesRepository, ActivityRow, Mode } from './activities.repository.js';
 import type { ActivitiesStore, Activity } from './activities.store.js';
 import type { FeedKeys } from './keys.js';
@@ -65,7 +66,17 @@ export function toActivity(r: ActivityRow): Activity {
 }
 
 export class ActivitiesService {
-  constructor(private readonly d: ActivitiesDeps) {}
+  // A workout's activities (and concurrent workouts') ask for follower counts together: one
+  // lookup per author in flight, and the authors missing from the cache counted in one query.
+  private readonly counting = new Map<string, Promise<number>>();
+  private readonly counts: GroupCommitter<string, number>;
+
+  constructor(private readonly d: ActivitiesDeps) {
+    this.counts = new GroupCommitter((ids) => d.social.followerCounts(ids, d.threshold), {
+      maxBatch: 500,
+      maxConcurrent: 2,
+    });
+  }
 
   async record(input: ActivityInput): Promise<Recorded> {
     const followers = await this.followerCount(input.actorId);
@@ -113,11 +124,18 @@ export class ActivitiesService {
   }
 
   /** The author's follower count, counted no further than the threshold, cached briefly. */
-  private async followerCount(actorId: string): Promise<number> {
-    const cached = await this.d.followerCount.cached(actorId);
-    if (cached !== undefined) return cached;
-    const n = await this.d.social.followerCount(actorId, this.d.threshold);
-    await this.d.followerCount.remember(actorId, n);
-    return n;
+  private followerCount(actorId: string): Promise<number> {
+    let p = this.counting.get(actorId);
+    if (!p) {
+      p = (async () => {
+        const cached = await this.d.followerCount.cached(actorId);
+        if (cached !== undefined) return cached;
+        const n = await this.counts.submit(actorId);
+        await this.d.followerCount.remember(actorId, n);
+        return n;
+      })().finally(() => this.counting.delete(actorId));
+      this.counting.set(actorId, p);
+    }
+    return p;
   }
 }

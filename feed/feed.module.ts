@@ -183,6 +183,10 @@ export async function createFeed(settings: FeedSettings, d: FeedDeps): Promise<F
     social,
     groups,
     cursors: new FeedCursors(d.secret),
-    close: () => jobs.close(),
+    async close() {
+      await repo.drain();
+      await jobs.close(); // its last deliveries are marked by the drain below
+      await repo.drain();
+    },
   };
 }

@@ -69,6 +69,16 @@ export class SocialRepository {
     return Number(rows[0]!.n);
   }
 
+  /** Follower counts of several users at once, each counted no further than `cap`. */
+  async followerCounts(userIds: readonly string[], cap: number): Promise<number[]> {
+    const { rows } = await this.pool.query<{ n: string }>(
+      `SELECT (SELECT count(*) FROM (SELECT 1 FROM feed_follows WHERE followee_id = u.id LIMIT $2) f) AS n
+         FROM unnest($1::text[]) WITH ORDINALITY AS u(id, i) ORDER BY u.i`,
+      [userIds, cap],
+    );
+    return rows.map((r) => Number(r.n));
+  }
+
   async followingCount(userId: string): Promise<number> {
     const { rows } = await this.pool.query<{ n: string }>(
       'SELECT count(*) AS n FROM feed_follows WHERE follower_id = $1',
