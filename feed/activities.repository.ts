@@ -166,9 +166,10 @@ export class ActivitiesRepository {
   }
 
   private async markDeliveredBatch(ids: string[]): Promise<undefined[]> {
-    await this.pool.query('UPDATE feed_activities SET delivered_at = now() WHERE id = ANY($1) AND delivered_at IS NULL', [
-      ids,
-    ]);
+    await this.pool.query(
+      'UPDATE feed_activities SET delivered_at = now() WHERE id = ANY($1) AND delivered_at IS NULL',
+      [ids],
+    );
     return ids.map(() => undefined);
   }
 

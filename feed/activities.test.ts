@@ -21,7 +21,9 @@ const input = (source: string, actorId = 'ac-author') => ({
 
 describe('recording activities', () => {
   it('records one row per source when the same source arrives many times at once', async () => {
-    const results = await Promise.all(Array.from({ length: 20 }, () => t.engine.feed.activities.record(input('dup:1'))));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => t.engine.feed.activities.record(input('dup:1'))),
+    );
     expect(results.filter((r) => r.created)).toHaveLength(1);
     expect(new Set(results.map((r) => r.activity.id)).size).toBe(1);
     const { rows } = await t.engine.pool.query("SELECT count(*)::int AS n FROM feed_activities WHERE source = 'dup:1'");
