@@ -1,7 +1,7 @@
 /**
  * Table `users_profiles`.
  */
-import type { Pool } from '../persistence/index.js';
+import { GroupCommitter, type Pool } from '../persistence/index.js';
 
 export interface Profile {
   userId: string;
@@ -25,7 +25,13 @@ const COLUMNS: Record<keyof ProfilePatch, string> = {
 };
 
 export class UsersRepository {
-  constructor(private readonly pool: Pool) {}
+  // New users' first events adopt a zone: group-committed, so a burst of new users costs one
+  // statement, not one round trip (and one fsync) each.
+  private readonly adoptions: GroupCommitter<{ userId: string; timeZone: string }, string>;
+
+  constructor(private readonly pool: Pool) {
+    this.adoptions = new GroupCommitter((items) => this.adoptBatch(items), { maxBatch: 500, maxConcurrent: 2 });
+  }
 
   async find(userId: string): Promise<Profile | undefined> {
     const { rows } = await this.pool.query(
@@ -36,15 +42,26 @@ export class UsersRepository {
     return rows[0] ? toProfile(rows[0]) : undefined;
   }
 
-  /** Sets the zone only if the user has none yet; returns the zone now on record. */
-  async adoptTimeZone(userId: string, timeZone: string): Promise<string> {
-    const { rows } = await this.pool.query<{ timezone: string }>(
-      `INSERT INTO users_profiles (user_id, timezone) VALUES ($1, $2)
+  /**
+   * Sets the zone only if the user has none yet (creating the profile if need be); returns
+   * the zone now on record, which is the profile's own when it had one.
+   */
+  adoptTimeZone(userId: string, timeZone: string): Promise<string> {
+    return this.adoptions.submit({ userId, timeZone });
+  }
+
+  private async adoptBatch(items: { userId: string; timeZone: string }[]): Promise<string[]> {
+    // One row per user (ON CONFLICT DO UPDATE may not touch a row twice): the first zone asked wins.
+    const first = new Map<string, string>();
+    for (const i of items) if (!first.has(i.userId)) first.set(i.userId, i.timeZone);
+    const { rows } = await this.pool.query<{ user_id: string; timezone: string }>(
+      `INSERT INTO users_profiles (user_id, timezone) SELECT * FROM unnest($1::text[], $2::text[])
        ON CONFLICT (user_id) DO UPDATE SET timezone = COALESCE(users_profiles.timezone, EXCLUDED.timezone)
-       RETURNING timezone`,
-      [userId, timeZone],
+       RETURNING user_id, timezone`,
+      [[...first.keys()], [...first.values()]],
     );
-    return rows[0]!.timezone;
+    const zones = new Map(rows.map((r) => [r.user_id, r.timezone]));
+    return items.map((i) => zones.get(i.userId)!);
   }
 
   /** Creates or updates only the given fields. */

@@ -58,8 +58,8 @@ export class UsersService {
   }
 
   private async lookUpOrAdopt(userId: string, eventZone?: string): Promise<string> {
-    const known = (await this.repo.find(userId))?.timezone;
-    const zone = known ?? (await this.repo.adoptTimeZone(userId, eventZone ?? 'UTC')); // atomic: the first writer wins
+    // One statement: the profile's zone when it has one, else this event's (atomic: the first writer wins).
+    const zone = await this.repo.adoptTimeZone(userId, eventZone ?? 'UTC');
     await this.redis.set(this.keys.timeZone(userId), zone, 'EX', TZ_CACHE_TTL_S);
     return zone;
   }
