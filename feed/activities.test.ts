@@ -44,4 +44,28 @@ describe('recording activities', () => {
     );
     expect(rows[0].n).toBe(sources.length);
   });
+
+  it('delivers an activity of an author nobody follows without a fan-out job', async () => {
+    const posted = new Promise<unknown>((resolve) => {
+      const off = t.engine.bus.on('ActivityPosted', (p) => {
+        if (p.activity.actorId === 'ac-lonely') {
+          off();
+          resolve(p);
+        }
+      });
+    });
+    const r = await t.engine.feed.activities.record(input('lonely:1', 'ac-lonely'));
+    expect(r.mode).toBe('push');
+    expect(await posted).toMatchObject({ mode: 'push', recipients: ['ac-lonely'] });
+    const delivered = async () =>
+      (await t.engine.pool.query("SELECT delivered_at FROM feed_activities WHERE source = 'lonely:1'")).rows[0]
+        .delivered_at;
+    await expect.poll(delivered).not.toBeNull();
+    // BullMQ keeps a job's hash at <prefix>:<queue>:<jobId>; none was ever added for it.
+    expect(await t.engine.redis.exists(`${t.prefix}{bull}:feed-fanout:fo-${r.activity.id}`)).toBe(0);
+    // The control: an author with a follower is fanned out by a job.
+    await t.engine.follows.follow('ac-fan', 'ac-star');
+    const followed = await t.engine.feed.activities.record(input('followed:1', 'ac-star'));
+    expect(await t.engine.redis.exists(`${t.prefix}{bull}:feed-fanout:fo-${followed.activity.id}`)).toBe(1);
+  });
 });

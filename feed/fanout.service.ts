@@ -70,6 +70,12 @@ export class FanoutService {
     return { followers, feeds };
   }
 
+  /** An activity of an author with no followers: only the author's own feed (written when recorded) gets it. */
+  async deliverToNoOne(job: FanoutJob): Promise<void> {
+    this.d.bus.emit('ActivityPosted', { activity: job.activity, mode: 'push', recipients: [job.activity.actorId] });
+    await this.d.repo.markDelivered(job.activity.id);
+  }
+
   /** Pushes into the given users' feeds (those that are cached) and tells realtime. */
   async deliverTo(job: FanoutJob, userIds: readonly string[]): Promise<number> {
     const byShard = new Map<number, string[]>();

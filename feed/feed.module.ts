@@ -134,7 +134,13 @@ export async function createFeed(settings: FeedSettings, d: FeedDeps): Promise<F
     social: socialRepo,
     keys,
     bus: d.bus,
-    enqueue: (job) => jobs.enqueue(job),
+    // An author nobody follows has only their own feed to reach (done while recording): no job,
+    // just realtime's notice and the delivered mark. A crash before the mark leaves the row to
+    // the sweep, as for a lost job.
+    enqueue: async (job) => {
+      if (job.followers === 0) await fanout.deliverToNoOne(job);
+      else await jobs.enqueue(job);
+    },
     followerCount: {
       cached: (u) => store.cachedFollowerCount(u),
       remember: (u, n) => store.rememberFollowerCount(u, n),
