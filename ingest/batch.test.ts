@@ -156,4 +156,30 @@ describe('POST /v1/events/batch', () => {
     const ids = JSON.stringify(payload).match(/ev-[\w-]+/g) ?? [];
     if (ids.length > 0) expect(await ledgerCount(ids)).toBe(0);
   });
+
+  it('answers 503 for the items a failing context could not apply, the others normally; all are stored and a resend applies them', async () => {
+    // A real failure inside Redis: the user's totals key holds a string, so scoring's Lua
+    // fails with WRONGTYPE for this user's events only.
+    const badTotals = `${t.prefix}scoring:{u:u-b-broken}:totals`;
+    await t.engine.redis.set(badTotals, 'not a hash');
+    const events = [
+      workoutEvent({ userId: 'u-b-fine-1' }),
+      workoutEvent({ userId: 'u-b-broken' }),
+      workoutEvent({ userId: 'u-b-broken' }),
+      workoutEvent({ userId: 'u-b-fine-2' }),
+    ];
+    const r = await results({ events });
+    expect(r.map((x) => x.status)).toEqual([201, 503, 503, 201]);
+    expect(r[1]).toMatchObject({ eventId: events[1]!.id, error: { code: 'unavailable' } });
+    expect(r[2]).toMatchObject({ eventId: events[2]!.id, error: { code: 'unavailable' } });
+    expect(await ledgerCount(events.map((e) => e.id))).toBe(4);
+
+    await t.engine.redis.del(badTotals);
+    const again = await results({ events: [events[1], events[2]] });
+    expect(again.map((x) => [x.status, x.duplicate])).toEqual([
+      [200, true],
+      [200, true],
+    ]);
+    expect((await stats('u-b-broken')).totals).toMatchObject({ workouts: 2 });
+  });
 });

@@ -80,19 +80,44 @@ export class IngestService {
     return this.ingest(event, source);
   }
 
+  /**
+   * `POST /v1/events/batch`: every item answered in order. Invalid or forbidden items get
+   * their 4xx and change nothing; the valid ones are appended together (one ledger group
+   * commit) and applied like `ingestMany`. An item stored but not applied (a context failed)
+   * answers 503 `unavailable`: it is durable, the reconciler applies it, and resending it
+   * (same id) returns its outcome. Only a failing append (Postgres down) fails the whole call.
+   */
   async submitBatch(raws: unknown[], principal: Principal, source = 'http'): Promise<BatchItemResult[]> {
-    return Promise.all(
-      raws.map(async (raw): Promise<BatchItemResult> => {
-        try {
-          const r = await this.submit(raw, principal, source);
-          return { status: r.duplicate ? 200 : 201, ...r };
-        } catch (err) {
-          if (!(err instanceof AppError)) throw err;
-          const eventId = typeof (raw as { id?: unknown })?.id === 'string' ? (raw as { id: string }).id : undefined;
-          return { status: err.status, ...(eventId ? { eventId } : {}), error: err.toBody().error };
-        }
-      }),
+    const results: BatchItemResult[] = new Array(raws.length);
+    const valid: { index: number; event: WorkoutEvent }[] = [];
+    for (const [index, raw] of raws.entries()) {
+      try {
+        valid.push({ index, event: this.parse(raw, principal, source) });
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        results[index] = errorItem(raw, err);
+      }
+    }
+    const settled = await this.applyInOrder(
+      valid.map((v) => v.event),
+      source,
     );
+    for (const [k, r] of settled.entries()) {
+      const { index, event } = valid[k]!;
+      if ('value' in r) {
+        results[index] = { status: r.value.duplicate ? 200 : 201, ...r.value };
+      } else {
+        if (!(r.err instanceof AppError)) {
+          this.log.error({ err: r.err, eventId: event.id }, 'batch item stored but not applied; the reconciler will');
+        }
+        const err =
+          r.err instanceof AppError
+            ? r.err
+            : new AppError('unavailable', 'stored but not applied yet; resend the same event id for its outcome');
+        results[index] = errorItem(event, err);
+      }
+    }
+    return results;
   }
 
   /** Events between intake and outcome plus queued ledger writes: the back-pressure signal. */
@@ -124,7 +149,24 @@ export class IngestService {
     source = 'http',
     opts: { concurrency?: number; signal?: AbortSignal } = {},
   ): Promise<EventResult[]> {
+    const settled = await this.applyInOrder(events, source, opts);
+    const failed = settled.find((r) => 'err' in r);
+    if (failed && 'err' in failed) throw failed.err;
+    return settled.map((r) => (r as { value: EventResult }).value);
+  }
+
+  /**
+   * Appends all (one group commit; a failure rejects, nothing acknowledged), then applies
+   * one user's events in order, `concurrency` users at a time. After a user's failure their
+   * later events are skipped (stored, left to the reconciler) with the same error.
+   */
+  private async applyInOrder(
+    events: WorkoutEvent[],
+    source: string,
+    opts: { concurrency?: number; signal?: AbortSignal } = {},
+  ): Promise<Settled[]> {
     const { concurrency = 64, signal } = opts;
+    if (events.length === 0) return [];
     this.inFlight += events.length;
     try {
       const appended = await Promise.all(events.map((e) => this.ledger.append(e, source)));
@@ -135,27 +177,27 @@ export class IngestService {
         else byUser.set(e.userId, [i]);
       }
       const queues = [...byUser.values()];
-      const results: EventResult[] = new Array(events.length);
-      let failure: { err: unknown } | undefined;
+      const results: Settled[] = new Array(events.length);
       let next = 0;
       const worker = async () => {
         while (next < queues.length) {
+          let failure: { err: unknown } | undefined;
           for (const i of queues[next++]!) {
-            if (signal?.aborted) {
-              failure ??= { err: signal.reason };
-              return;
+            if (signal?.aborted) failure ??= { err: signal.reason };
+            if (failure) {
+              results[i] = failure;
+              continue;
             }
             try {
-              results[i] = await this.settle(events[i]!, appended[i]!, source);
+              results[i] = { value: await this.settle(events[i]!, appended[i]!, source) };
             } catch (err) {
-              failure ??= { err };
-              break;
+              failure = { err };
+              results[i] = failure;
             }
           }
         }
       };
       await Promise.all(Array.from({ length: Math.min(Math.max(1, concurrency), queues.length) }, worker));
-      if (failure) throw failure.err;
       return results;
     } finally {
       this.inFlight -= events.length;
@@ -200,6 +242,13 @@ export class IngestService {
     const outcome = row.outcome ?? (await this.applyAndRecord(row.body));
     return toResult(eventId, true, outcome);
   }
+}
+
+type Settled = { value: EventResult } | { err: unknown };
+
+function errorItem(raw: unknown, err: AppError): BatchItemResult {
+  const id = (raw as { id?: unknown } | null)?.id;
+  return { status: err.status, ...(typeof id === 'string' ? { eventId: id } : {}), error: err.toBody().error };
 }
 
 function toResult(eventId: string, duplicate: boolean, o: StoredOutcome): EventResult {
