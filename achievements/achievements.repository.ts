@@ -1,9 +1,19 @@
 /**
  * Tables `achievements_unlocks` and `achievements_awards`.
  */
+import type { DomainEventMap } from '../common/index.js';
 import { GroupCommitter, type Pool } from '../persistence/index.js';
 import type { Tier } from './catalogue.js';
-import type { Queryable } from './tx.js';
+import { inTransaction, type Queryable } from './tx.js';
+
+/** Unlocks as facts (the `AchievementUnlocked` payload). */
+export type UnlockFact = DomainEventMap['AchievementUnlocked'];
+
+/**
+ * Records facts about new unlocks in the transaction that records them (the composition
+ * root passes the outbox here, so Kafka consumers hear of every unlock exactly when it commits).
+ */
+export type UnlockFactsSink = (tx: Queryable, facts: UnlockFact[]) => Promise<void>;
 
 export interface UnlockRow {
   userId: string;
@@ -30,6 +40,9 @@ export interface AchievementsRepositoryOptions {
   catalogueVersion: number;
   /** Credits granted with each tier unlocked. */
   tierCredits: Record<Tier, number>;
+  /** Display names of the catalogue's achievements (for the facts). */
+  nameOf?: (achievementId: string) => string;
+  onUnlocked?: UnlockFactsSink;
 }
 
 export class AchievementsRepository {
@@ -64,8 +77,33 @@ export class AchievementsRepository {
   }
 
   private async insertUnlockBatch(rows: UnlockRow[]): Promise<boolean[]> {
+    const sink = this.opts.onUnlocked;
+    if (!sink) return this.insertUnlocksWith(this.pool, rows);
+    return inTransaction(this.pool, async (tx) => {
+      const fresh = await this.insertUnlocksWith(tx, rows);
+      await sink(
+        tx,
+        rows.filter((_, i) => fresh[i]).map((r) => this.factOf(r)),
+      );
+      return fresh;
+    });
+  }
+
+  private factOf(r: UnlockRow): UnlockFact {
+    return {
+      userId: r.userId,
+      achievementId: r.achievementId,
+      name: this.opts.nameOf?.(r.achievementId) ?? r.achievementId,
+      tier: r.tier,
+      unlockedAt: r.unlockedAt.toISOString(),
+      source: r.source,
+      credits: this.opts.tierCredits[r.tier],
+    };
+  }
+
+  private async insertUnlocksWith(db: Queryable, rows: UnlockRow[]): Promise<boolean[]> {
     const credits = this.opts.tierCredits;
-    const { rows: inserted } = await this.pool.query<{ user_id: string; achievement_id: string; tier: Tier }>(
+    const { rows: inserted } = await db.query<{ user_id: string; achievement_id: string; tier: Tier }>(
       `WITH u AS (
          INSERT INTO achievements_unlocks (user_id, achievement_id, tier, unlocked_at, source, catalogue_version)
          SELECT *, $6::int FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])

@@ -5,7 +5,7 @@
  */
 import type { DomainEvents } from '../common/index.js';
 import type { Pool, Redis } from '../persistence/index.js';
-import { AchievementsRepository } from './achievements.repository.js';
+import { AchievementsRepository, type UnlockFactsSink } from './achievements.repository.js';
 import { AchievementsService } from './achievements.service.js';
 import { AchievementsStore } from './achievements.store.js';
 import type { Catalogue } from './catalogue.js';
@@ -38,6 +38,8 @@ export interface AchievementsContextDeps {
     warn: (obj: object, msg: string) => void;
     error: (obj: object, msg: string) => void;
   };
+  /** Records new unlocks' facts in their transaction (the outbox); absent = bus only. */
+  onUnlocked?: UnlockFactsSink;
   /** Tests only: fail or stall the saga at a chosen step. */
   faults?: FaultInjector;
 }
@@ -59,6 +61,8 @@ export async function createAchievementsContext(d: AchievementsContextDeps): Pro
   const repo = new AchievementsRepository(d.pool, {
     catalogueVersion: d.catalogue.version,
     tierCredits: d.catalogue.tierCredits,
+    nameOf: (id) => d.catalogue.achievements.find((a) => a.id === id)?.name ?? id,
+    onUnlocked: d.onUnlocked,
   });
   const achievements = new AchievementsService({
     store: new AchievementsStore(d.redis, d.prefix),

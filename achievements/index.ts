@@ -1,4 +1,4 @@
-export type { Award, UnlockRow } from './achievements.repository.js';
+export type { Award, UnlockFact, UnlockFactsSink, UnlockRow } from './achievements.repository.js';
 export { AchievementsRepository } from './achievements.repository.js';
 export { achievementsRoutes } from './achievements.routes.js';
 export type {

@@ -3,9 +3,9 @@
  * composition root owns: the assess step, moderation, compensations and their resumer,
  * and the rebuild step that restores what Redis lost.
  */
-import type { DomainEvents } from '../common/index.js';
+import type { DomainEventMap, DomainEvents } from '../common/index.js';
 import type { BoardDirectory, BoardsStore, LeaderboardsService } from '../leaderboards/index.js';
-import type { Pool, Redis } from '../persistence/index.js';
+import type { Pool, PoolClient, Redis } from '../persistence/index.js';
 import type { ScoringService } from '../scoring/index.js';
 import { AntiCheatStore } from './anti-cheat.store.js';
 import { AssessService } from './assess.service.js';
@@ -17,7 +17,7 @@ import {
 } from './compensation.service.js';
 import { CompensationsRepository } from './compensations.repository.js';
 import { loadRulesConfig, type RulesConfig } from './config.js';
-import { flagView } from './flag-view.js';
+import { cheatFlaggedFact, flagView } from './flag-view.js';
 import { FlagsRepository } from './flags.repository.js';
 import { type EventLoader, ModerationService } from './moderation.service.js';
 
@@ -48,6 +48,8 @@ export interface AntiCheatDeps {
   fault?: CompensationFault;
   /** Tests: rules instead of the file's. */
   rules?: RulesConfig;
+  /** Records new flags' `CheatFlagged` facts in their transaction (the outbox); absent = bus only. */
+  onFlagged?: (tx: PoolClient, facts: DomainEventMap['CheatFlagged'][]) => Promise<void>;
 }
 
 export interface AntiCheat {
@@ -70,7 +72,16 @@ export interface AntiCheat {
 export function createAntiCheat(settings: AntiCheatSettings, deps: AntiCheatDeps): AntiCheat {
   const rules = deps.rules ?? loadRulesConfig(settings.rulesFile);
   const store = new AntiCheatStore(deps.redis, deps.prefix);
-  const repo = new FlagsRepository(deps.pool);
+  const sink = deps.onFlagged;
+  const repo = new FlagsRepository(
+    deps.pool,
+    sink &&
+      ((tx, rows) =>
+        sink(
+          tx,
+          rows.map((r) => cheatFlaggedFact(r)),
+        )),
+  );
   const compensationsRepo = new CompensationsRepository(deps.pool);
   const crashAfter = settings.crashAfterStep;
   const fault: CompensationFault | undefined = crashAfter

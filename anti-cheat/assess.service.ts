@@ -14,7 +14,7 @@ import { type DomainEvents, metricsRegistry } from '../common/index.js';
 import type { WorkoutEvent } from '../ingest/index.js';
 import type { AntiCheatStore } from './anti-cheat.store.js';
 import type { RulesConfig } from './config.js';
-import { flagIdOf, flagView } from './flag-view.js';
+import { cheatFlaggedFact, flagIdOf, flagView } from './flag-view.js';
 import type { FlagsRepository, NewFlag } from './flags.repository.js';
 import { routeFingerprint } from './geo.js';
 import {
@@ -292,18 +292,6 @@ export class AssessService {
     if (inserted.length === 0) return;
     const views = inserted.map(flagView);
     await this.deps.store.enqueue(views);
-    for (const f of views) {
-      this.deps.bus.emit('CheatFlagged', {
-        flagId: f.id,
-        eventId: f.eventId,
-        userId: f.userId,
-        rule: f.rule,
-        severity: f.severity,
-        held: v.held,
-        heldPoints: f.heldPoints,
-        evidence: f.evidence,
-        createdAt: f.createdAt,
-      });
-    }
+    for (const f of inserted) this.deps.bus.emit('CheatFlagged', cheatFlaggedFact(f, v.held));
   }
 }

@@ -39,9 +39,9 @@ import type { PastWorkout } from './rules.js';
 export type CompensationStep = 'scoring' | 'boards' | 'archives' | 'history' | 'achievements';
 
 /**
- * What achievements would need to expose for complete compensation (not wired yet: see
- * README "Not done"). `revoke` re-checks the user's tiers without the event and revokes
- * those no longer earned; `release` counts a released workout.
+ * The achievements context's compensation port (wired in server/engine.ts): `revokeWorkout`
+ * takes a confirmed cheat's workout out of its counters, `releaseWorkout` counts a released
+ * one. Unlocked tiers are not taken back (README "Not done").
  */
 export interface AchievementsCompensator {
   revokeWorkout(p: CompensationPlan): Promise<unknown>;

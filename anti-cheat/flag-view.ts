@@ -3,6 +3,7 @@
  * per (event, rule), whatever the replays.
  */
 import { createHash } from 'node:crypto';
+import type { DomainEventMap } from '../common/index.js';
 import type { FlagRow, FlagStatus } from './flags.repository.js';
 import type { RuleId, Severity } from './rules.js';
 
@@ -39,5 +40,20 @@ export function flagView(f: FlagRow): FlagView {
     ...(f.decidedBy ? { decidedBy: f.decidedBy } : {}),
     ...(f.decidedAt ? { decidedAt: f.decidedAt.toISOString() } : {}),
     ...(f.note ? { note: f.note } : {}),
+  };
+}
+
+/** A new flag as the `CheatFlagged` fact (bus and outbox); `held` when the event's points were withheld. */
+export function cheatFlaggedFact(f: FlagRow, held = f.heldPoints > 0): DomainEventMap['CheatFlagged'] {
+  return {
+    flagId: f.id,
+    eventId: f.eventId,
+    userId: f.userId,
+    rule: f.rule,
+    severity: f.severity,
+    held,
+    heldPoints: f.heldPoints,
+    evidence: f.evidence,
+    createdAt: f.createdAt.toISOString(),
   };
 }

@@ -86,7 +86,14 @@ export class FlagsRepository {
   /** Flags of concurrent events share one INSERT (a burst of cheats must not drain the pool). */
   private readonly inserts: GroupCommitter<NewFlag, FlagRow | undefined>;
 
-  constructor(private readonly pool: Pool) {
+  /**
+   * `onFlagged` records facts about new flags in the transaction that opens them (the
+   * composition root passes the outbox), so consumers hear of a flag exactly when it exists.
+   */
+  constructor(
+    private readonly pool: Pool,
+    private readonly onFlagged?: (tx: PoolClient, flags: FlagRow[]) => Promise<void>,
+  ) {
     this.inserts = new GroupCommitter((items) => this.insertBatch(items), { maxBatch: 500, maxConcurrent: 2 });
   }
 
@@ -103,7 +110,28 @@ export class FlagsRepository {
   }
 
   private async insertBatch(flags: NewFlag[]): Promise<Array<FlagRow | undefined>> {
-    const { rows } = await this.pool.query(
+    const sink = this.onFlagged;
+    if (!sink) return this.insertWith(this.pool, flags);
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const rows = await this.insertWith(client, flags);
+      await sink(
+        client,
+        rows.filter((r): r is FlagRow => r !== undefined),
+      );
+      await client.query('COMMIT');
+      return rows;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async insertWith(db: Pool | PoolClient, flags: NewFlag[]): Promise<Array<FlagRow | undefined>> {
+    const { rows } = await db.query(
       `INSERT INTO anticheat_flags (id, event_id, user_id, rule, severity, evidence, held_points, created_at)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::int[], $8::timestamptz[])
        ON CONFLICT (event_id, rule) DO NOTHING

@@ -37,7 +37,8 @@ function toEntry(r: Record<string, unknown>): ArchivedEntry {
 export interface CloseTx {
   append(rows: readonly ArchivedEntry[]): Promise<void>;
   award(awards: readonly Award[]): Promise<void>;
-  commit(members: number): Promise<void>;
+  /** `before` runs in the transaction just before it commits (the close's outbox fact). */
+  commit(members: number, before?: (tx: PoolClient) => Promise<void>): Promise<void>;
   rollback(): Promise<void>;
 }
 
@@ -215,13 +216,14 @@ function closeTx(client: PoolClient, board: string, period: string): CloseTx {
         [board, period, awards.map((a) => a.place), awards.map((a) => a.userId), awards.map((a) => a.score)],
       );
     },
-    async commit(members) {
+    async commit(members, before) {
       try {
         await client.query('UPDATE leaderboard_closures SET members = $3 WHERE board = $1 AND period = $2', [
           board,
           period,
           members,
         ]);
+        await before?.(client);
       } catch (err) {
         await finish('ROLLBACK').catch(() => {});
         throw err;

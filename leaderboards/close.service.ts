@@ -7,7 +7,8 @@
  * (the BullMQ job scheduler already runs each tick in one worker; the claim is the proof).
  */
 import { hostname } from 'node:os';
-import type { DomainEvents } from '../common/index.js';
+import type { DomainEventMap, DomainEvents } from '../common/index.js';
+import type { PoolClient } from '../persistence/index.js';
 import type { ArchivedEntry, ArchiveRepository, Award } from './archive.repository.js';
 import type { BoardDirectory } from './board-directory.js';
 import { previousPeriodId } from './board-periods.js';
@@ -29,6 +30,8 @@ export interface CloseServiceDeps {
   retentionS: number;
   /** Snapshot at most this many entries per board (0 = all). */
   snapshotTop: number;
+  /** Records the `LeaderboardClosed` fact in the close's transaction (the outbox); absent = bus only. */
+  onClosed?: (tx: PoolClient, fact: DomainEventMap['LeaderboardClosed']) => Promise<void>;
 }
 
 export interface ClosedPeriod {
@@ -79,6 +82,7 @@ export class CloseService {
     const top: ArchivedEntry[] = [];
     let members = 0;
     let awards: Award[] = [];
+    let fact: DomainEventMap['LeaderboardClosed'] | undefined;
     try {
       for await (const chunk of boards.scan(loc)) {
         const rows = chunk.map((e) => ({ rank: ++members, userId: e.userId, score: decodeTotal(e.score, spec) }));
@@ -89,21 +93,16 @@ export class CloseService {
         awards = top.slice(0, 3).map((e) => ({ place: e.rank, userId: e.userId, score: e.score }));
         await tx.award(awards);
       }
-      await tx.commit(members);
+      fact = { board: loc.id, period, closedAt: new Date(this.deps.now()).toISOString(), total: members, top, awards };
+      const onClosed = this.deps.onClosed;
+      await tx.commit(members, onClosed && ((client) => onClosed(client, fact!)));
     } catch (err) {
       await tx.rollback();
       throw err;
     }
     await boards.expire(loc, this.deps.retentionS);
     this.deps.log.info({ board: loc.id, period, members, by: this.instance }, 'leaderboard period closed');
-    this.deps.bus.emit('LeaderboardClosed', {
-      board: loc.id,
-      period,
-      closedAt: new Date(this.deps.now()).toISOString(),
-      total: members,
-      top,
-      awards,
-    });
+    this.deps.bus.emit('LeaderboardClosed', fact!);
     return { board: loc.id, period, members };
   }
 

@@ -8,7 +8,7 @@ import { ArchiveRepository } from './archive.repository.js';
 import { BoardDirectory } from './board-directory.js';
 import { METRICS, type Metric, parseBoardRules } from './boards.js';
 import { BoardsStore } from './boards.store.js';
-import { CloseService } from './close.service.js';
+import { CloseService, type CloseServiceDeps } from './close.service.js';
 import { LeaderboardKeys } from './keys.js';
 import { LeaderboardJobs } from './leaderboards.jobs.js';
 import { LeaderboardsService } from './leaderboards.service.js';
@@ -44,6 +44,8 @@ export interface LeaderboardsDeps {
   log: { info: (obj: object, msg: string) => void; error: (obj: object, msg: string) => void };
   regionOf: (userId: string) => Promise<string | undefined>;
   following: (userId: string) => Promise<string[]>;
+  /** Records each period close's `LeaderboardClosed` fact in the close's transaction (the outbox). */
+  onClosed?: CloseServiceDeps['onClosed'];
 }
 
 export interface Leaderboards {
@@ -107,6 +109,7 @@ export function createLeaderboards(settings: LeaderboardsSettings, deps: Leaderb
     log: deps.log,
     retentionS: settings.retentionS,
     snapshotTop: settings.snapshotTop,
+    onClosed: deps.onClosed,
   });
   const jobs = new LeaderboardJobs(close, {
     redisUrl: deps.redisUrl,
