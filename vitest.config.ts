@@ -11,7 +11,15 @@ export default defineConfig({
     // Two cores: a little parallelism across files, each file with its own schema and key prefix.
     maxWorkers: 2,
     projects: [
-      { extends: true, test: { name: 'core', include: ['**/*.test.ts'], exclude: ['**/*.kafka.test.ts'] } },
+      {
+        extends: true,
+        test: { name: 'core', include: ['**/*.test.ts'], exclude: ['**/*.kafka.test.ts', '**/*.browser.test.ts'] },
+      },
+      // Headless Chromium: the global setup installs Debian's chromium package when it is missing.
+      {
+        extends: true,
+        test: { name: 'browser', include: ['**/*.browser.test.ts'], globalSetup: ['test/browser.global-setup.ts'] },
+      },
       // Against a real broker: the global setup starts scripts/kafka.sh only when one of these files runs.
       {
         extends: true,

@@ -117,6 +117,14 @@ export interface DomainEventMap {
   };
   /** A waitlisted user got a place in a challenge (a participant left, or capacity grew); socket `challenge:promoted`. */
   ChallengePromoted: { challengeId: string; userId: string; promotedAt: string };
+  /** A queued challenge join was processed (peak buffering); socket `challenge:joined` to the user. */
+  ChallengeJoinSettled: {
+    challengeId: string;
+    userId: string;
+    status: 'joined' | 'waitlisted' | 'rejected';
+    position?: number;
+    reason?: string;
+  };
   /** A user finished a closed challenge on its podium (award record granted; feed `challenge.won`). */
   ChallengeWon: { challengeId: string; name: string; userId: string; rank: number; score: number; awardId: string };
   /** A challenge ended and its final ranks were archived. */

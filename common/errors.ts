@@ -11,6 +11,11 @@ export type ErrorCode =
   | 'idempotency_key_reused'
   | 'idempotency_in_flight'
   | 'capacity_full'
+  | 'challenge_ended'
+  | 'registration_not_open'
+  | 'premium_required'
+  | 'region_mismatch'
+  | 'challenge_day_limit'
   | 'conflict'
   | 'rate_limited'
   | 'payload_too_large'
@@ -25,6 +30,11 @@ const STATUS: Record<ErrorCode, number> = {
   idempotency_key_reused: 422,
   idempotency_in_flight: 409,
   capacity_full: 409,
+  challenge_ended: 409,
+  registration_not_open: 409,
+  premium_required: 403,
+  region_mismatch: 403,
+  challenge_day_limit: 409,
   conflict: 409,
   rate_limited: 429,
   payload_too_large: 413,

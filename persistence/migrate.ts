@@ -10,9 +10,16 @@ import { projectPath } from '../common/index.js';
 export const MIGRATIONS_TABLE = 'pgmigrations';
 
 /** Contexts that own tables; a new context with SQL adds its folder here. */
-export const MIGRATION_DIRS = ['ingest', 'users', 'outbox', 'leaderboards', 'feed', 'achievements', 'anti-cheat'].map(
-  (ctx) => projectPath(ctx, 'migrations'),
-);
+export const MIGRATION_DIRS = [
+  'ingest',
+  'users',
+  'outbox',
+  'leaderboards',
+  'feed',
+  'achievements',
+  'anti-cheat',
+  'challenges',
+].map((ctx) => projectPath(ctx, 'migrations'));
 const MIGRATION_GLOBS = MIGRATION_DIRS.map((dir) => `${dir}/*.sql`);
 
 export interface MigrateOptions {

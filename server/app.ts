@@ -6,12 +6,14 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { achievementsRoutes, rewardsRoutes } from '../achievements/index.js';
 import { moderationRoutes } from '../anti-cheat/index.js';
+import { challengesRoutes } from '../challenges/index.js';
 import { AppError, metricsRegistry, TokenVerifier } from '../common/index.js';
 import { feedRoutes, followsRoutes, groupsRoutes, postsRoutes, socialRoutes } from '../feed/index.js';
 import { eventsRoutes, idempotencyPlugin, REGIONS } from '../ingest/index.js';
 import { leaderboardsRoutes } from '../leaderboards/index.js';
 import { migrationsApplied } from '../persistence/index.js';
 import { usersRoutes } from '../users/index.js';
+import { webRoutes } from '../web/index.js';
 import type { Engine } from './engine.js';
 
 export function createLogger(level: string): FastifyServerOptions['logger'] {
@@ -100,6 +102,11 @@ export async function buildApp(
   await app.register(achievementsRoutes, { achievements });
   await app.register(rewardsRoutes, { rewards, achievements });
   await app.register(moderationRoutes, { moderation: engine.antiCheat.moderation });
+  await app.register(challengesRoutes, { challenges: engine.challenges.service, regions: REGIONS });
+  await app.register(webRoutes, {
+    loadEvent: async (eventId) => (await engine.ledger.findByEventIds([eventId])).get(eventId)?.body,
+    demo: config.demo.enabled ? { secret: config.auth.secret, athletes: config.demo.athletes } : undefined,
+  });
   return app;
 }
 

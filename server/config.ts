@@ -85,6 +85,39 @@ const envSchema = z.object({
   ANTICHEAT_RESUME_INTERVAL_MS: int(30_000),
   /** Tests only: SIGKILL the engine right after this compensation step. */
   ANTICHEAT_CRASH_AFTER_STEP: z.enum(['scoring', 'boards', 'archives', 'history', 'achievements']).optional(),
+  CHALLENGE_DAY_LIMIT: z.coerce.number().int().min(1).default(2),
+  CHALLENGE_MAX_WAITLIST: int(0),
+  CHALLENGE_LOCK_TTL_MS: z.coerce.number().int().min(100).default(30_000),
+  CHALLENGE_LOCK_WAIT_MS: int(10_000),
+  CHALLENGE_CACHE_MS: int(5_000),
+  CHALLENGE_COMMIT_BATCH: z.coerce.number().int().min(1).default(1000),
+  CHALLENGE_CLOSE_GRACE_MS: int(60_000),
+  CHALLENGE_CLOSE_CHECK_MS: z.coerce.number().int().min(100).default(30_000),
+  CHALLENGE_SWEEP_INTERVAL_MS: int(300_000),
+  CHALLENGE_WINNERS: int(3),
+  CHALLENGE_WIN_CREDITS: int(100),
+  CHALLENGE_JOBS: z.enum(['true', 'false']).default('true'),
+  CHALLENGE_QUEUE_MIN_CAPACITY: int(0),
+  CHALLENGE_QUEUE_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
+  CHALLENGE_QUEUE_WAIT_MS: int(2_000),
+  CHALLENGE_QUEUE_POLL_MS: z.coerce.number().int().min(10).default(100),
+  /** Tests only: SIGKILL the engine after admitting this many queued-join batches (before their Postgres write). */
+  CHALLENGE_QUEUE_CRASH_AFTER_BATCH: z.coerce.number().int().min(1).optional(),
+  /** Demo mode (web/demo): simulated athletes and dev tokens at /demo/token. Never in production. */
+  DEMO: z.enum(['true', 'false']).default('false'),
+  DEMO_ATHLETES: z.coerce.number().int().min(10).max(100_000).default(300),
+  DEMO_RATE: z.coerce.number().positive().max(10_000).default(5),
+  REALTIME_ENABLED: z.enum(['true', 'false']).default('true'),
+  REALTIME_TICK_MS: z.coerce.number().int().min(50).max(10_000).default(250),
+  REALTIME_TOP_N: z.coerce.number().int().min(1).max(100).default(10),
+  REALTIME_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).default(20),
+  REALTIME_MAX_MESSAGES_PER_S: z.coerce.number().int().min(1).default(20),
+  REALTIME_MAX_BUFFERED: z.coerce.number().int().min(1).default(500),
+  REALTIME_MAX_MESSAGE_BYTES: z.coerce.number().int().min(256).default(16_384),
+  REALTIME_RANK_THROTTLE_MS: int(1_000),
+  REALTIME_CLAIM_BATCH: z.coerce.number().int().min(1).default(200),
+  REALTIME_RESYNC_MS: z.coerce.number().int().min(1_000).default(30_000),
+  REALTIME_WATCH_TTL_MS: z.coerce.number().int().min(1_000).default(15_000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -159,6 +192,39 @@ export interface Config {
     leaseMs: number;
     resumeIntervalMs: number;
     crashAfterStep?: 'scoring' | 'boards' | 'archives' | 'history' | 'achievements';
+  };
+  challenges: {
+    dayLimit: number;
+    maxWaitlist: number;
+    lockTtlMs: number;
+    lockWaitMs: number;
+    cacheMs: number;
+    commitBatch: number;
+    closeGraceMs: number;
+    closeEveryMs: number;
+    sweepEveryMs: number;
+    winners: number;
+    winCredits: number;
+    jobs: boolean;
+    queueMinCapacity: number;
+    queueBatch: number;
+    queueWaitMs: number;
+    queuePollMs: number;
+    queueCrashAfterBatch?: number;
+  };
+  demo: { enabled: boolean; athletes: number; rate: number };
+  realtime: {
+    enabled: boolean;
+    tickMs: number;
+    topN: number;
+    maxSubscriptions: number;
+    maxMessagesPerS: number;
+    maxBuffered: number;
+    maxMessageBytes: number;
+    rankThrottleMs: number;
+    claimBatch: number;
+    resyncMs: number;
+    watchTtlMs: number;
   };
 }
 
@@ -248,6 +314,39 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       leaseMs: e.ANTICHEAT_LEASE_MS,
       resumeIntervalMs: e.ANTICHEAT_RESUME_INTERVAL_MS,
       crashAfterStep: e.ANTICHEAT_CRASH_AFTER_STEP,
+    },
+    challenges: {
+      dayLimit: e.CHALLENGE_DAY_LIMIT,
+      maxWaitlist: e.CHALLENGE_MAX_WAITLIST,
+      lockTtlMs: e.CHALLENGE_LOCK_TTL_MS,
+      lockWaitMs: e.CHALLENGE_LOCK_WAIT_MS,
+      cacheMs: e.CHALLENGE_CACHE_MS,
+      commitBatch: e.CHALLENGE_COMMIT_BATCH,
+      closeGraceMs: e.CHALLENGE_CLOSE_GRACE_MS,
+      closeEveryMs: e.CHALLENGE_CLOSE_CHECK_MS,
+      sweepEveryMs: e.CHALLENGE_SWEEP_INTERVAL_MS,
+      winners: e.CHALLENGE_WINNERS,
+      winCredits: e.CHALLENGE_WIN_CREDITS,
+      jobs: e.CHALLENGE_JOBS === 'true',
+      queueMinCapacity: e.CHALLENGE_QUEUE_MIN_CAPACITY,
+      queueBatch: e.CHALLENGE_QUEUE_BATCH,
+      queueWaitMs: e.CHALLENGE_QUEUE_WAIT_MS,
+      queuePollMs: e.CHALLENGE_QUEUE_POLL_MS,
+      queueCrashAfterBatch: e.CHALLENGE_QUEUE_CRASH_AFTER_BATCH,
+    },
+    demo: { enabled: e.DEMO === 'true', athletes: e.DEMO_ATHLETES, rate: e.DEMO_RATE },
+    realtime: {
+      enabled: e.REALTIME_ENABLED === 'true',
+      tickMs: e.REALTIME_TICK_MS,
+      topN: e.REALTIME_TOP_N,
+      maxSubscriptions: e.REALTIME_MAX_SUBSCRIPTIONS,
+      maxMessagesPerS: e.REALTIME_MAX_MESSAGES_PER_S,
+      maxBuffered: e.REALTIME_MAX_BUFFERED,
+      maxMessageBytes: e.REALTIME_MAX_MESSAGE_BYTES,
+      rankThrottleMs: e.REALTIME_RANK_THROTTLE_MS,
+      claimBatch: e.REALTIME_CLAIM_BATCH,
+      resyncMs: e.REALTIME_RESYNC_MS,
+      watchTtlMs: e.REALTIME_WATCH_TTL_MS,
     },
   };
 }

@@ -5,8 +5,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { type AchievementsContext, createAchievementsContext, loadCatalogue } from '../achievements/index.js';
 import { type AntiCheat, createAntiCheat } from '../anti-cheat/index.js';
+import { type Challenges, createChallenges } from '../challenges/index.js';
 import { DomainEvents } from '../common/index.js';
 import {
+  challengeWonActivity,
   createFeed,
   type Feed,
   FollowsRepository,
@@ -15,7 +17,7 @@ import {
   listenToDomainEvents,
 } from '../feed/index.js';
 import { IngestService, type KafkaIntake, LedgerRepository, REGIONS, Reconciler } from '../ingest/index.js';
-import { createLeaderboards, type Leaderboards } from '../leaderboards/index.js';
+import { createLeaderboards, type Leaderboards, type Metric } from '../leaderboards/index.js';
 import { OutboxRelay, OutboxRepository } from '../outbox/index.js';
 import {
   assertPostgresReachable,
@@ -27,11 +29,17 @@ import {
   persistenceWarning,
   type Redis,
 } from '../persistence/index.js';
+import { createRealtime, type Realtime } from '../realtime/index.js';
 import { loadRules, ScoringService, ScoringStore } from '../scoring/index.js';
 import { UsersRepository, UsersService } from '../users/index.js';
 import type { Config } from './config.js';
 import { createKafkaWiring } from './kafka-wiring.js';
-import { pointsAwardedFacts } from './outbox-facts.js';
+import {
+  achievementUnlockedFacts,
+  cheatFlaggedFacts,
+  leaderboardClosedFact,
+  pointsAwardedFacts,
+} from './outbox-facts.js';
 import { createPipeline } from './pipeline.js';
 
 export interface Engine {
@@ -52,6 +60,10 @@ export interface Engine {
   achievements: AchievementsContext;
   /** Plausibility rules, cheat flags, moderation and compensations. */
   antiCheat: AntiCheat;
+  /** Challenges: admission at peak (Redis Lua + Postgres), waitlist, lock, boards, results. */
+  challenges: Challenges;
+  /** Socket pushes: domain events → rooms on every process; main.ts attaches the socket server. */
+  realtime: Realtime;
   outbox: OutboxRepository;
   /** Relays the outbox to Kafka (`gamification-events`); without Kafka it only waits. main.ts starts it. */
   outboxRelay: OutboxRelay;
@@ -118,6 +130,7 @@ export async function createEngine(config: Config, opts: EngineOptions): Promise
     log,
     regionOf: async (userId) => (await users.find(userId))?.region ?? undefined,
     following: (userId) => follows.following(userId),
+    onClosed: (tx, fact) => outbox.append(tx, [leaderboardClosedFact(fact)]),
   });
   const achievements = await createAchievementsContext({
     redis,
@@ -126,6 +139,7 @@ export async function createEngine(config: Config, opts: EngineOptions): Promise
     pool,
     bus,
     catalogue,
+    onUnlocked: (tx, facts) => outbox.append(tx, achievementUnlockedFacts(facts)),
     config: { ...config.achievements, jobs: config.achievements.jobs && (opts.jobs ?? true) },
     log,
   });
@@ -137,6 +151,7 @@ export async function createEngine(config: Config, opts: EngineOptions): Promise
     scoring,
     leaderboards,
     achievements: achievements.achievements, // releases count held workouts; confirms take them out
+    onFlagged: (tx, facts) => outbox.append(tx, cheatFlaggedFacts(facts)),
     loadEvent: async (eventId) => {
       let row = (await ledger.findByEventIds([eventId])).get(eventId);
       if (row && !row.outcome) {
@@ -165,10 +180,49 @@ export async function createEngine(config: Config, opts: EngineOptions): Promise
   );
   // Workouts, achievements and records become activities (challenge.won when challenges emits it).
   listenToDomainEvents(bus, feed.activities);
+  const challenges = createChallenges(
+    { ...config.challenges, jobs: config.challenges.jobs && (opts.jobs ?? true) },
+    {
+      redis,
+      redisUrl: config.redis.url,
+      prefix,
+      pool,
+      bus,
+      now: opts.now ?? Date.now,
+      log,
+      profileOf: async (userId) => {
+        const p = await users.find(userId);
+        return p && { premium: p.premium, region: p.region ?? null };
+      },
+      board: (metric, id, offset, limit) =>
+        leaderboards.standings.top(
+          { metric: metric as Metric, window: 'alltime', scope: { kind: 'challenge', id }, caller: 'challenges' },
+          offset,
+          limit,
+        ),
+      grantAward: async (input) => ({ awardId: (await achievements.achievements.grantAward(input)).award.id }),
+    },
+  );
+  bus.on('ChallengeWon', (e) => feed.activities.record(challengeWonActivity(e)).then(() => {}));
+  const realtime = createRealtime(config.realtime, {
+    redis,
+    prefix,
+    bus,
+    leaderboards,
+    regions: REGIONS,
+    secret: config.auth.secret,
+    now: opts.now ?? Date.now,
+    log,
+    challengeBoard: async (id) => {
+      const c = await challenges.repo.find(id);
+      return c ? `${c.metric}:alltime:challenge:${c.id}` : null;
+    },
+  });
   const apply = createPipeline({
     users,
     scoring,
     leaderboards: leaderboards.service,
+    challengeScopes: (userId, at) => challenges.service.scopesFor(userId, at),
     achievements: achievements.achievements,
     antiCheat: antiCheat.assess,
     bus,
@@ -182,6 +236,7 @@ export async function createEngine(config: Config, opts: EngineOptions): Promise
   if (config.leaderboards.jobs && (opts.jobs ?? true)) await leaderboards.jobs.start();
   // Finishes compensations a crash interrupted (now, then periodically) and repairs the open queue.
   if (opts.jobs ?? true) antiCheat.start();
+  await challenges.start(); // restores day claims after a Redis loss; the close scheduler if jobs run here
 
   return {
     config,
@@ -198,6 +253,8 @@ export async function createEngine(config: Config, opts: EngineOptions): Promise
     leaderboards,
     achievements,
     antiCheat,
+    challenges,
+    realtime,
     outbox,
     outboxRelay,
     kafkaIntake: kafka?.intake,
@@ -214,6 +271,7 @@ export async function createEngine(config: Config, opts: EngineOptions): Promise
       await kafka?.stopIntake();
       await bus.drain(); // listeners of the last applied events still use the contexts below
       await leaderboards.jobs.stop();
+      await challenges.close();
       await achievements.close();
       await reconciler.stop();
       await antiCheat.stop();
@@ -222,6 +280,7 @@ export async function createEngine(config: Config, opts: EngineOptions): Promise
       await outboxRelay.stop();
       await feed.close(); // after the drain: its last events may still record activities
       await kafka?.close();
+      await realtime.close(); // last: it pushes what the drains above applied
       await pool.end();
       await redis.quit().catch(() => redis.disconnect());
     },

@@ -7,7 +7,7 @@ import type { AchievementsService } from '../achievements/index.js';
 import type { AssessService } from '../anti-cheat/index.js';
 import type { DomainEvents } from '../common/index.js';
 import type { EventApplier, StoredOutcome } from '../ingest/index.js';
-import { type LeaderboardsService, ZERO_DELTAS } from '../leaderboards/index.js';
+import { type LeaderboardsService, type StoredScope, ZERO_DELTAS } from '../leaderboards/index.js';
 import type { ScoringService } from '../scoring/index.js';
 import type { UsersService } from '../users/index.js';
 
@@ -19,10 +19,12 @@ export interface PipelineDeps {
   /** Absent (tools that build a bare pipeline): every event is clean, a restore keeps its verdict. */
   antiCheat?: Pick<AssessService, 'assess'>;
   bus: DomainEvents;
+  /** Board scopes of the user's challenges whose window holds the event (challenges context); absent = none. */
+  challengeScopes?: (userId: string, at: Date) => Promise<StoredScope[]>;
 }
 
 export function createPipeline(deps: PipelineDeps): EventApplier {
-  const { users, scoring, leaderboards, achievements, antiCheat, bus } = deps;
+  const { users, scoring, leaderboards, achievements, antiCheat, bus, challengeScopes } = deps;
   return async (event, restore?: StoredOutcome) => {
     // The cap's day is the user's local day, in one zone per user (see resolveTimeZone);
     // a rebuild reuses the zone recorded with the outcome.
@@ -85,6 +87,7 @@ export function createPipeline(deps: PipelineDeps): EventApplier {
       opId: event.id,
       occurredAt: new Date(event.occurredAt),
       region: event.region,
+      scopes: await challengeScopes?.(event.userId, new Date(event.occurredAt)),
       deltas:
         s.points.held > 0
           ? ZERO_DELTAS

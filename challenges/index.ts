@@ -1,0 +1,17 @@
+export type { ActiveChallenge, EntryChange, EntryStatus, JoinOutcome, LeaveOutcome } from './admission.store.js';
+export { AdmissionStore } from './admission.store.js';
+export { ChallengeJobs } from './challenges.jobs.js';
+export type { Challenges, ChallengesConfig, ChallengesDeps } from './challenges.module.js';
+export { createChallenges } from './challenges.module.js';
+export type { Challenge, NewChallenge, ResultRow } from './challenges.repository.js';
+export { ChallengesRepository, FencedOut } from './challenges.repository.js';
+export { CHALLENGE_ID, challengesRoutes, createChallengeBody, MAX_CAPACITY } from './challenges.routes.js';
+export type { ChallengesSettings, ChallengeView, JoinResult, ProfileFacts } from './challenges.service.js';
+export { ChallengesService, PREMIUM_WINDOW_MS, startDayOf } from './challenges.service.js';
+export type { JoinQueueSettings, Settled } from './join-queue.service.js';
+export { JoinQueue } from './join-queue.service.js';
+export { ChallengeKeys } from './keys.js';
+export type { Lease, LockOptions } from './lock.store.js';
+export { LockNotAcquired, LockStore } from './lock.store.js';
+export type { AwardGranter, BoardReader, ResultsSettings } from './results.service.js';
+export { ResultsService } from './results.service.js';

@@ -1,0 +1,11 @@
+export { RealtimeKeys } from './keys.js';
+export type { RealtimeLog, RoomEmitter } from './ports.js';
+export type { RankChange } from './publisher.service.js';
+export type { GatewaySettings, GatewayStats } from './realtime.gateway.js';
+export { RealtimeGateway } from './realtime.gateway.js';
+export type { Realtime, RealtimeDeps, RealtimeSettings } from './realtime.module.js';
+export { createRealtime } from './realtime.module.js';
+export type { BoardParse, ParsedBoard, Subscription } from './rooms.js';
+export { boardRoom, challengeRoom, MODERATION_ROOM, parseBoard, userRoom, watchRoom } from './rooms.js';
+export type { BoardTop } from './ticker.service.js';
+export { BoardTicker } from './ticker.service.js';
