@@ -209,6 +209,17 @@ export class ChallengesRepository {
     if (rowCount !== 1) throw new FencedOut(id, fence);
   }
 
+  /** A page of challenges by status, soonest start first (then id), after a position. */
+  async list(status: 'open' | 'closed', limit: number, after?: { startsAt: Date; id: string }): Promise<Challenge[]> {
+    const { rows } = await this.pool.query(
+      `SELECT ${COLUMNS} FROM challenges
+        WHERE status = $1 AND ($3::timestamptz IS NULL OR (starts_at, id) > ($3, $4))
+        ORDER BY starts_at, id LIMIT $2`,
+      [status, limit, after?.startsAt ?? null, after?.id ?? ''],
+    );
+    return rows.map(toChallenge);
+  }
+
   async openIds(): Promise<string[]> {
     const { rows } = await this.pool.query<{ id: string }>(
       "SELECT id FROM challenges WHERE status = 'open' ORDER BY id",

@@ -353,4 +353,37 @@ describe('registration rules', () => {
       await small.close();
     }
   });
+
+  it('lists open challenges soonest first in cursor pages, with counts; a bad cursor or status is a 400', async () => {
+    const base = Date.now() + 100 * HOUR; // later than every other test's challenge
+    const made: string[] = [];
+    for (const h of [3, 1, 2]) {
+      const res = await create({ startsAt: iso(base + h * HOUR), endsAt: iso(base + 48 * HOUR) });
+      expect(res.statusCode).toBe(201);
+      made.push(res.json().id);
+    }
+    expect((await join(made[1]!, 'lister-1')).statusCode).toBe(200);
+    const user = await t.token('lister-2');
+    const seen: Array<{ id: string; participants: number }> = [];
+    let cursor: string | null = null;
+    do {
+      const url: string = `/v1/challenges?limit=2${cursor ? `&cursor=${cursor}` : ''}`;
+      const res = await t.app.inject({ method: 'GET', url, headers: bearer(user) });
+      expect(res.statusCode).toBe(200);
+      const body = res.json();
+      expect(body.challenges.length).toBeLessThanOrEqual(2);
+      seen.push(...body.challenges);
+      cursor = body.nextCursor;
+    } while (cursor);
+    const mine = seen.filter((c) => made.includes(c.id));
+    expect(mine.map((c) => c.id)).toEqual([made[1], made[2], made[0]]); // by start
+    expect(mine[0]).toMatchObject({ participants: 1, capacity: 2 });
+    expect(new Set(seen.map((c) => c.id)).size).toBe(seen.length); // no item twice across pages
+
+    for (const url of ['/v1/challenges?cursor=nonsense', '/v1/challenges?status=maybe', '/v1/challenges?limit=0']) {
+      const res = await t.app.inject({ method: 'GET', url, headers: bearer(user) });
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json().error.code).toBe('invalid_request');
+    }
+  });
 });

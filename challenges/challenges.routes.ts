@@ -44,6 +44,27 @@ export function createChallengeBody(regions: readonly [string, ...string[]]) {
 
 const capacityBody = z.object({ capacity: z.number().int().min(1).max(MAX_CAPACITY) }).strict();
 const idParams = z.object({ id: z.string().regex(CHALLENGE_ID, 'not a challenge id') });
+const listQuery = z.object({
+  status: z.enum(['open', 'closed']).default('open'),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional(),
+});
+
+/** Opaque list cursor: the last item's start and id. */
+function encodeCursor(startsAt: string, id: string): string {
+  return Buffer.from(JSON.stringify([startsAt, id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { startsAt: Date; id: string } {
+  try {
+    const [startsAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    const at = new Date(startsAt);
+    if (typeof id === 'string' && !Number.isNaN(at.getTime())) return { startsAt: at, id };
+  } catch {
+    // fall through
+  }
+  throw new AppError('invalid_request', 'invalid cursor');
+}
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const r = schema.safeParse(value);
@@ -87,6 +108,28 @@ export async function challengesRoutes(app: FastifyInstance, opts: ChallengesRou
         createdBy: principal.sub,
       });
       return reply.code(201).send(view);
+    },
+  );
+
+  app.get(
+    '/v1/challenges',
+    {
+      schema: routeDoc({
+        summary: 'Challenges by status (?status=open|closed), soonest start first; ?limit=&cursor= pages',
+        tags,
+      }),
+    },
+    async (request) => {
+      principalOf(request);
+      const q = parse(listQuery, request.query ?? {}, 'challenge list');
+      const after = q.cursor ? decodeCursor(q.cursor) : undefined;
+      const found = await challenges.list(q.status, q.limit + 1, after);
+      const page = found.slice(0, q.limit);
+      const last = page[page.length - 1];
+      return {
+        challenges: page,
+        nextCursor: found.length > q.limit && last ? encodeCursor(last.startsAt, last.id) : null,
+      };
     },
   );
 

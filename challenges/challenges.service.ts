@@ -110,6 +110,21 @@ export class ChallengesService {
     return this.view(c, { participants: 0, waitlist: 0 });
   }
 
+  /** A page of challenges (open: still taking part or about to; closed: with results), with counts. */
+  async list(
+    status: 'open' | 'closed',
+    limit: number,
+    after?: { startsAt: Date; id: string },
+  ): Promise<ChallengeView[]> {
+    const found = await this.deps.repo.list(status, limit, after);
+    return Promise.all(
+      found.map(async (c) => {
+        await this.ensureLoaded(c);
+        return this.view(c, await this.deps.store.counts(c.id));
+      }),
+    );
+  }
+
   async get(id: string): Promise<ChallengeView> {
     const c = await this.deps.repo.find(id);
     if (!c) throw notFound(id);
