@@ -4,7 +4,7 @@
  * and the rebuild step that restores what Redis lost.
  */
 import type { DomainEventMap, DomainEvents } from '../common/index.js';
-import type { BoardDirectory, BoardsStore, LeaderboardsService } from '../leaderboards/index.js';
+import type { BoardDirectory, BoardsStore, LeaderboardsService, StoredScope } from '../leaderboards/index.js';
 import type { Pool, PoolClient, Redis } from '../persistence/index.js';
 import type { ScoringService } from '../scoring/index.js';
 import { AntiCheatStore } from './anti-cheat.store.js';
@@ -48,6 +48,8 @@ export interface AntiCheatDeps {
   fault?: CompensationFault;
   /** Tests: rules instead of the file's. */
   rules?: RulesConfig;
+  /** The challenge board scopes an event counted in (challenges context), so compensation reaches them too. */
+  scopesOf?: (userId: string, at: Date) => Promise<StoredScope[]>;
   /** Records new flags' `CheatFlagged` facts in their transaction (the outbox); absent = bus only. */
   onFlagged?: (tx: PoolClient, facts: DomainEventMap['CheatFlagged'][]) => Promise<void>;
 }
@@ -99,6 +101,7 @@ export function createAntiCheat(settings: AntiCheatSettings, deps: AntiCheatDeps
     leaseMs: settings.leaseMs,
     log: deps.log,
     achievements: deps.achievements,
+    scopesOf: deps.scopesOf,
     fault,
   });
   const assess = new AssessService({ store, repo, bus: deps.bus, rules, enabled: settings.enabled, now: deps.now });

@@ -25,6 +25,7 @@ import {
   decodeTotal,
   type LeaderboardsService,
   type MetricDeltas,
+  type StoredScope,
 } from '../leaderboards/index.js';
 import type { ScoringService } from '../scoring/index.js';
 import type { AntiCheatStore } from './anti-cheat.store.js';
@@ -61,6 +62,8 @@ export interface CompensationDeps {
   leaseMs: number;
   log: { info: (obj: object, msg: string) => void; error: (obj: object, msg: string) => void };
   achievements?: AchievementsCompensator;
+  /** Challenge board scopes of the user's challenges covering the event (absent: none). */
+  scopesOf?: (userId: string, at: Date) => Promise<StoredScope[]>;
   fault?: CompensationFault;
 }
 
@@ -186,12 +189,14 @@ export class CompensationService {
     await this.deps.fault?.(step, p);
   }
 
-  private adjust(p: CompensationPlan, kind: CompensationKind, deltas: MetricDeltas, occurredAt: Date) {
+  private async adjust(p: CompensationPlan, kind: CompensationKind, deltas: MetricDeltas, occurredAt: Date) {
     return this.deps.leaderboards.service.adjust({
       userId: p.userId,
       opId: `${p.eventId}:${kind}`,
       occurredAt,
       region: p.region,
+      // The challenges the user is in now that covered the event (one left since keeps the tally).
+      scopes: await this.deps.scopesOf?.(p.userId, occurredAt),
       deltas,
     });
   }

@@ -152,6 +152,8 @@ export async function createEngine(config: Config, opts: EngineOptions): Promise
     leaderboards,
     achievements: achievements.achievements, // releases count held workouts; confirms take them out
     onFlagged: (tx, facts) => outbox.append(tx, cheatFlaggedFacts(facts)),
+    // Compensation reaches the challenge boards the event counted on (challenges is wired below).
+    scopesOf: (userId, at) => challenges.service.scopesFor(userId, at),
     loadEvent: async (eventId) => {
       let row = (await ledger.findByEventIds([eventId])).get(eventId);
       if (row && !row.outcome) {
