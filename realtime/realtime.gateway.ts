@@ -286,6 +286,9 @@ export class RealtimeGateway {
       snap = await this.deps.snapshot(board);
     } catch (err) {
       this.deps.log.error({ err, board: board.id }, 'realtime: cannot read a board for a subscriber');
+      // Not subscribed after an error: the client retries the whole subscribe.
+      state.boards.delete(board.id);
+      await Promise.all(rooms.map((r) => socket.leave(r)));
       return this.reply(socket, ack, errorReply('unavailable', 'board not readable now; retry'), 'subscribe');
     }
     // The current top at once (joined first, so no change between the read and the join is missed).
