@@ -1,7 +1,8 @@
 // Challenges: the known challenges with their counts, join (joined, or waitlisted at a
 // position), leave, and each challenge's live board (scope challenge:<id>).
-// The API has no list endpoint yet: the console lists GET /v1/challenges when the engine
-// has one, else the demo's challenge and the ids opened here (kept in localStorage).
+// The list is GET /v1/challenges (open ones) plus the ids opened here (kept in localStorage),
+// and the demo's challenge on an engine without the list endpoint. A reload keeps each
+// challenge's card (its join status stays) and only refreshes its counts.
 import { api } from '../lib/api.js';
 import { h, render } from '../lib/dom.js';
 
@@ -52,7 +53,7 @@ export function mount(main, _ctx) {
   async function ids() {
     try {
       const res = await api('/v1/challenges');
-      if (Array.isArray(res?.challenges)) return res.challenges.map((c) => c.id);
+      if (Array.isArray(res?.challenges)) return [...new Set([...res.challenges.map((c) => c.id), ...knownIds()])];
     } catch {
       // No list endpoint on this engine: fall back to the ids we know.
     }
@@ -60,11 +61,31 @@ export function mount(main, _ctx) {
     return [...new Set([...knownIds(), ...(demo.challenges ?? [])])];
   }
 
+  // One card per challenge for the page's life: a click on it is never lost to a re-render.
+  const cardsById = new Map();
+  let loads = 0;
+
   async function load() {
+    const mine = ++loads;
     const all = await ids();
     const cards = await Promise.all(
-      all.map((id) => api(`/v1/challenges/${encodeURIComponent(id)}`).then(card, (err) => missing(id, err))),
+      all.map((id) =>
+        api(`/v1/challenges/${encodeURIComponent(id)}`).then(
+          (c) => {
+            const known = cardsById.get(id);
+            if (known) {
+              known.refresh(c);
+              return known.node;
+            }
+            const made = card(c);
+            cardsById.set(id, made);
+            return made.node;
+          },
+          (err) => missing(id, err),
+        ),
+      ),
     );
+    if (mine !== loads) return; // a later load renders
     render(list, cards.length > 0 ? cards : h('p', { class: 'card' }, 'No challenges known yet: open one by id.'));
   }
 
@@ -95,9 +116,12 @@ export function mount(main, _ctx) {
     };
     const countsText = (x) => `${x.participants} / ${x.capacity} joined · ${x.waitlist} waiting · ${x.status}`;
     const counts = h('p', {}, countsText(c));
+    const refresh = (fresh) => {
+      counts.textContent = countsText(fresh);
+    };
     const board = c.board ?? `${c.metric}:alltime:challenge:${c.id}`;
     const [metric] = board.split(':');
-    return h(
+    const node = h(
       'section',
       { class: 'card', 'data-challenge': c.id },
       h('h3', {}, `${c.name} `, h('span', { class: 'muted' }, `(${c.id})`)),
@@ -139,6 +163,7 @@ export function mount(main, _ctx) {
       ),
       status,
     );
+    return { node, refresh };
   }
 
   load();
