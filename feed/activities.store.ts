@@ -26,10 +26,12 @@ export class ActivitiesStore {
   ) {}
 
   async putBodies(activities: readonly Activity[]): Promise<void> {
-    if (activities.length === 0) return;
-    const p = this.redis.pipeline();
-    for (const a of activities) p.set(this.keys.activity(a.actorId, a.id), JSON.stringify(a), 'EX', this.bodyTtlS);
-    await p.exec();
+    // Plain calls: auto-pipelining batches them with other requests' commands (see TimelineStore.push).
+    await Promise.all(
+      activities.map((a) =>
+        this.redis.set(this.keys.activity(a.actorId, a.id), JSON.stringify(a), 'EX', this.bodyTtlS),
+      ),
+    );
   }
 
   async dropBody(actorId: string, activityId: string): Promise<void> {

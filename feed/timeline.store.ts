@@ -125,33 +125,27 @@ export class TimelineStore {
    * tag (see FeedKeys.inbox), sent as one pipeline of script calls of at most `chunk` keys.
    */
   async push(groups: ReadonlyArray<readonly string[]>, entry: Entry, chunk = 500): Promise<number> {
-    const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & {
-      podiumFeedTimelinePush(numKeys: number, ...args: Array<string | number>): unknown;
-    };
-    let calls = 0;
+    // Plain calls, not an explicit pipeline: auto-pipelining then batches them with every
+    // other request's commands in one socket write (an explicit pipeline is a write of its own).
     const member = memberOf(entry);
+    const calls: Array<Promise<number>> = [];
     for (const keys of groups) {
       for (let i = 0; i < keys.length; i += chunk) {
         const slice = keys.slice(i, i + chunk);
-        pipeline.podiumFeedTimelinePush(
-          slice.length,
-          ...slice,
-          entry.seq,
-          member,
-          this.settings.maxLength,
-          this.settings.slack,
+        calls.push(
+          this.redis.podiumFeedTimelinePush(
+            slice.length,
+            ...slice,
+            entry.seq,
+            member,
+            this.settings.maxLength,
+            this.settings.slack,
+          ),
         );
-        calls++;
       }
     }
-    if (calls === 0) return 0;
-    const results = (await pipeline.exec()) ?? [];
-    let delivered = 0;
-    for (const [err, n] of results) {
-      if (err) throw err;
-      delivered += Number(n);
-    }
-    return delivered;
+    const delivered = await Promise.all(calls);
+    return delivered.reduce((a, n) => a + Number(n), 0);
   }
 
   /** Pushes entries into one timeline (backfill after a follow): one script call per entry, pipelined. */
