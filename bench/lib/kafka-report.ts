@@ -35,7 +35,10 @@ export interface LoadResult {
 
 export interface Verification {
   produced: number;
+  /** Messages the groups committed; more than `produced` when the producer's retries wrote duplicates. */
   committed: number;
+  /** Messages in the topics beyond the events produced: duplicates from producer retries (same event id). */
+  duplicateMessages?: number;
   ledger: number;
   unapplied: number;
   deadLetters: number;
@@ -107,7 +110,7 @@ function rows(r: KafkaBenchReport): string[][] {
       'verification',
       v ? (v.ok ? 'consistent' : 'INCONSISTENT') : '—',
       v
-        ? `${n0(v.produced)} produced, ${n0(v.committed)} committed, ${n0(v.ledger)} ledger rows, ` +
+        ? `${n0(v.produced)} produced, ${n0(v.committed)} committed (${n0(v.duplicateMessages ?? 0)} duplicate messages from producer retries), ${n0(v.ledger)} ledger rows, ` +
           `${n0(v.unapplied)} unapplied, ${n0(v.deadLetters)} dead letters, engine exits ${v.exit}`
         : '',
     ],
