@@ -4,6 +4,7 @@
  * and, for cheaters, one tell-tale lie each (see CHEATS) so the moderation queue fills.
  * Pure functions of (athlete, end time, random source).
  */
+import { MET } from '../../ingest/index.js';
 import type { DemoAthlete } from './roster.js';
 
 type Activity = DemoAthlete['favourite'];
@@ -20,16 +21,6 @@ const EFFORT_HR: Record<Activity, number> = {
   strength: 0,
   yoga: -30,
   hiit: 30,
-};
-/** Intake's MET table (ingest/met.ts), repeated so the demo depends on no context. */
-const MET: Record<Activity, number> = {
-  run: 9.8,
-  walk: 3.5,
-  cycle: 7.5,
-  swim: 8.0,
-  strength: 5.0,
-  yoga: 3.0,
-  hiit: 8.0,
 };
 const ROUTE_STEP_SEC = 30;
 
