@@ -146,6 +146,8 @@ export class RealtimePublisher {
         if (e.mode === 'push' && e.recipients.length > 0) emit(e.recipients.map(userRoom), 'feed:item', e.activity);
       }),
       bus.on('ChallengePromoted', (e) => emit([userRoom(e.userId)], 'challenge:promoted', e)),
+      // A queued join's final status (peak buffering), to the joiner wherever they are connected.
+      bus.on('ChallengeJoinSettled', (e) => emit([userRoom(e.userId)], 'challenge:joined', e)),
       bus.on('ChallengeCompleted', (e) => emit([challengeRoom(e.challengeId)], 'challenge:completed', e)),
       bus.on('CheatFlagged', (e) => {
         emit([MODERATION_ROOM], 'flag:new', {

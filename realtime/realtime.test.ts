@@ -292,6 +292,9 @@ describe('personal and moderation events', () => {
     expect(await c.next('challenge:completed')).toEqual(completed);
     rt.engine.bus.emit('ChallengePromoted', { challengeId: 'rt-ch-1', userId: 'ch-watcher', promotedAt: 'now' });
     expect(await c.next('challenge:promoted')).toMatchObject({ challengeId: 'rt-ch-1' });
+    const settled = { challengeId: 'rt-ch-1', userId: 'ch-watcher', status: 'waitlisted' as const, position: 4 };
+    rt.engine.bus.emit('ChallengeJoinSettled', settled);
+    expect(await c.next('challenge:joined')).toEqual(settled);
     expect((await c.request<Ack>('unsubscribe', { challenge: 'rt-ch-1' })).ok).toBe(true);
   });
 
