@@ -19,9 +19,7 @@
  * bench/results/achievements.{json,md}. Options (env): BENCH_USERS (120), BENCH_WARMUP_EVENTS
  * (8000, per variant), BENCH_ROUNDS (6), BENCH_ROUND_EVENTS (1500), BENCH_CONCURRENCY (32), BENCH_SEQ_EVENTS (300).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import type { AchievementsService } from '../achievements/index.js';
@@ -30,6 +28,7 @@ import type { IngestService, WorkoutEvent } from '../ingest/index.js';
 import { loadConfig } from '../server/config.js';
 import { createEngine, type Engine } from '../server/engine.js';
 import { assertLocal, dropIsolation, newIsolation } from './lib/engine-process.js';
+import { runMachine as machine } from './lib/machine.js';
 import { EventFactory } from './lib/workload.js';
 
 const env = (name: string, def: number) => {
@@ -244,19 +243,6 @@ async function main(): Promise<number> {
       await dropIsolation(isos[variant], DATABASE_URL, REDIS_URL).catch(() => 0);
     }
   }
-}
-
-function machine() {
-  let commit = 'unknown';
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectPath() }).toString().trim();
-  } catch {}
-  return {
-    cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
-    node: process.version,
-    loadavg: os.loadavg().map((l) => Math.round(l * 100) / 100),
-    commit: `${commit} (working tree at run time)`,
-  };
 }
 
 function markdown(r: {

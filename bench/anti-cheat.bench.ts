@@ -21,9 +21,7 @@
  * events per user), BENCH_ROUNDS (4), BENCH_ROUND_EVENTS (600), BENCH_SEQ_EVENTS (100),
  * BENCH_CONCURRENCY (16), BENCH_CONFIRMS (200), BENCH_BOARD_USERS (1000).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { routeStats } from '../anti-cheat/geo.js';
@@ -34,6 +32,7 @@ import { decodeTotal } from '../leaderboards/index.js';
 import { loadConfig } from '../server/config.js';
 import { createEngine, type Engine } from '../server/engine.js';
 import { assertLocal, dropIsolation, newIsolation } from './lib/engine-process.js';
+import { runMachine as machine } from './lib/machine.js';
 
 const env = (name: string, def: number) => {
   const v = Number(process.env[name] ?? def);
@@ -375,19 +374,6 @@ async function main(): Promise<number> {
       await dropIsolation(isos[v], DATABASE_URL, REDIS_URL).catch(() => 0);
     }
   }
-}
-
-function machine() {
-  let commit = 'unknown';
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectPath() }).toString().trim();
-  } catch {}
-  return {
-    cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
-    node: process.version,
-    loadavg: os.loadavg().map((l) => Math.round(l * 100) / 100),
-    commit: `${commit} (working tree at run time)`,
-  };
 }
 
 function markdown(r: {

@@ -42,3 +42,22 @@ export async function describeMachine(redisUrl: string, databaseUrl: string): Pr
     date: new Date().toISOString(),
   };
 }
+
+/** Git's short HEAD, or '?' outside a checkout. */
+function headCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectPath(), encoding: 'utf8' }).trim();
+  } catch {
+    return '?';
+  }
+}
+
+/** The short machine line the in-process benches (achievements, anti-cheat) record with their run. */
+export function runMachine() {
+  return {
+    cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
+    node: process.version,
+    loadavg: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    commit: `${headCommit()} (working tree at run time)`,
+  };
+}
