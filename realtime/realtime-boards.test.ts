@@ -3,47 +3,23 @@
  * pushes (1,000 events → one update per tick, the last one correct), silence when the top-N
  * does not move, work only for watched boards, and slow consumers dropped at the cap.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../persistence/index.js';
-import { bearer, dropIsolation, workoutEvent } from '../test/helpers.js';
-import {
-  connect,
-  type RealtimeEngine,
-  startRealtimeEngine,
-  type TestClient,
-  testIsolation,
-} from '../test/realtime-helpers.js';
+import { bearer, workoutEvent } from '../test/helpers.js';
+import { type RealtimeEngine, RealtimeSuite } from '../test/realtime-helpers.js';
 
 type Update = { board: string; period: string; top: Array<{ rank: number; userId: string; score: number }> };
 
-const iso = testIsolation();
+const suite = new RealtimeSuite({
+  LEADERBOARD_TOP_CACHE_MS: '0',
+  REALTIME_MAX_BUFFERED: '50',
+});
+const { client, post } = suite;
 let rt: RealtimeEngine;
 let service: string;
-const clients: TestClient[] = [];
-
-async function client(sub: string, roles: Array<'user' | 'moderator' | 'admin' | 'service'> = ['user']) {
-  const c = await connect(rt.url, await rt.token(sub, roles));
-  clients.push(c);
-  return c;
-}
-
-async function post(event: Record<string, unknown>): Promise<void> {
-  const res = await rt.app.inject({ method: 'POST', url: '/v1/events', headers: bearer(service), payload: event });
-  expect(res.statusCode, res.body).toBeLessThan(300);
-}
-
-beforeAll(async () => {
-  rt = await startRealtimeEngine(iso, {
-    LEADERBOARD_TOP_CACHE_MS: '0',
-    REALTIME_MAX_BUFFERED: '50',
-  });
-  service = await rt.token('svc', ['service']);
-});
-
-afterAll(async () => {
-  for (const c of clients) c.close();
-  await rt?.close();
-  await dropIsolation(iso.schema, iso.prefix);
+beforeAll(() => {
+  rt = suite.rt;
+  service = suite.service;
 });
 
 /** Resolves when `check` holds; re-checked every 20 ms (a condition, not a fixed sleep). */

@@ -3,16 +3,9 @@
  * subscriptions and their limits, the snapshot on subscribe, personal, challenge and
  * moderation events. Board pushes and backpressure: realtime-boards.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, dropIsolation, workoutEvent } from '../test/helpers.js';
-import {
-  connect,
-  type RealtimeEngine,
-  refusedConnect,
-  startRealtimeEngine,
-  TestClient,
-  testIsolation,
-} from '../test/realtime-helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bearer, workoutEvent } from '../test/helpers.js';
+import { connect, type RealtimeEngine, RealtimeSuite, refusedConnect, TestClient } from '../test/realtime-helpers.js';
 
 type Update = { board: string; period: string; top: Array<{ rank: number; userId: string; score: number }> };
 type Ack = {
@@ -22,35 +15,17 @@ type Ack = {
   error?: { code: string; message: string; details?: unknown };
 };
 
-const iso = testIsolation();
-let rt: RealtimeEngine;
-let service: string;
-const clients: TestClient[] = [];
-
-async function client(sub: string, roles: Array<'user' | 'moderator' | 'admin' | 'service'> = ['user']) {
-  const c = await connect(rt.url, await rt.token(sub, roles));
-  clients.push(c);
-  return c;
-}
-
-async function post(event: Record<string, unknown>): Promise<void> {
-  const res = await rt.app.inject({ method: 'POST', url: '/v1/events', headers: bearer(service), payload: event });
-  expect(res.statusCode, res.body).toBeLessThan(300);
-}
-
-beforeAll(async () => {
-  rt = await startRealtimeEngine(iso, {
-    LEADERBOARD_TOP_CACHE_MS: '0',
-    REALTIME_MAX_SUBSCRIPTIONS: '3',
-    REALTIME_MAX_MESSAGES_PER_S: '20',
-  });
-  service = await rt.token('svc', ['service']);
+const suite = new RealtimeSuite({
+  LEADERBOARD_TOP_CACHE_MS: '0',
+  REALTIME_MAX_SUBSCRIPTIONS: '3',
+  REALTIME_MAX_MESSAGES_PER_S: '20',
 });
-
-afterAll(async () => {
-  for (const c of clients) c.close();
-  await rt?.close();
-  await dropIsolation(iso.schema, iso.prefix);
+const { client, post } = suite;
+let rt: RealtimeEngine;
+let _service: string;
+beforeAll(() => {
+  rt = suite.rt;
+  _service = suite.service;
 });
 
 describe('handshake', () => {
@@ -68,7 +43,7 @@ describe('handshake', () => {
 
   it('ends a connection when its token expires, saying why', async () => {
     const c = await connect(rt.url, await rt.token('u-short', ['user'], '2s'));
-    clients.push(c);
+    suite.track(c);
     expect(await c.next('server:error', undefined, 10_000)).toMatchObject({
       code: 'unauthorized',
       message: 'token expired',
@@ -84,7 +59,7 @@ describe('handshake', () => {
       auth: { token: await rt.token('u-poll') },
     });
     const c = new TestClient(socket);
-    clients.push(c);
+    suite.track(c);
     await c.until('connect', () => socket.connected);
     expect(await c.request('subscribe', { board: 'points:weekly:global' })).toMatchObject({ ok: true });
     expect(c.of<Update>('leaderboard:update')[0]).toMatchObject({ board: 'points:weekly:global' });

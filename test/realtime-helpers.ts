@@ -7,11 +7,12 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { io as connectClient, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { mintToken, type Role } from '../common/index.js';
 import { buildApp } from '../server/app.js';
 import { type Config, loadConfig } from '../server/config.js';
 import { createEngine, type Engine } from '../server/engine.js';
-import { testIsolation } from './helpers.js';
+import { bearer, dropIsolation, testIsolation } from './helpers.js';
 
 export type Isolation = ReturnType<typeof testIsolation>;
 export { testIsolation };
@@ -49,6 +50,54 @@ export async function startRealtimeEngine(iso: Isolation, env: Record<string, st
 }
 
 /** A client that records every event it receives, so a test can wait for the one it needs. */
+/**
+ * One test file's engine with its socket server: started before the file's tests, closed
+ * after them with every client it opened, its schema and keys dropped.
+ */
+export class RealtimeSuite {
+  rt!: RealtimeEngine;
+  /** A service token, for posting events. */
+  service = '';
+  readonly iso = testIsolation();
+  private readonly clients: TestClient[] = [];
+
+  constructor(env: Record<string, string> = {}) {
+    beforeAll(async () => {
+      this.rt = await startRealtimeEngine(this.iso, env);
+      this.service = await this.rt.token('svc', ['service']);
+    });
+    afterAll(async () => {
+      for (const c of this.clients) c.close();
+      await this.rt?.close();
+      await dropIsolation(this.iso.schema, this.iso.prefix);
+    });
+  }
+
+  /** Closes `c` after the file, like the clients `client` opens. */
+  track = (c: TestClient): TestClient => {
+    this.clients.push(c);
+    return c;
+  };
+
+  /** A connected client of `sub`, closed after the file. */
+  client = async (sub: string, roles: Role[] = ['user']): Promise<TestClient> => {
+    const c = await connect(this.rt.url, await this.rt.token(sub, roles));
+    this.clients.push(c);
+    return c;
+  };
+
+  /** Posts an event as the service; it must be accepted. */
+  post = async (event: Record<string, unknown>): Promise<void> => {
+    const res = await this.rt.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: bearer(this.service),
+      payload: event,
+    });
+    expect(res.statusCode, res.body).toBeLessThan(300);
+  };
+}
+
 export class TestClient {
   readonly received: Array<{ event: string; payload: unknown; at: number }> = [];
   private waiters: Array<() => void> = [];
