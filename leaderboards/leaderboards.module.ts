@@ -44,6 +44,8 @@ export interface LeaderboardsDeps {
   log: { info: (obj: object, msg: string) => void; error: (obj: object, msg: string) => void };
   regionOf: (userId: string) => Promise<string | undefined>;
   following: (userId: string) => Promise<string[]>;
+  /** Boards whose RankChanged someone may want (realtime's watched boards); absent = every board. */
+  rankWatched?: (boardId: string) => boolean;
   /** Records each period close's `LeaderboardClosed` fact in the close's transaction (the outbox). */
   onClosed?: CloseServiceDeps['onClosed'];
 }
@@ -91,6 +93,7 @@ export function createLeaderboards(settings: LeaderboardsSettings, deps: Leaderb
     now: deps.now,
     regionOf: deps.regionOf,
     rankEventMetrics: rankEventMetrics as Metric[],
+    rankWatched: deps.rankWatched,
   });
   const standings = new StandingsService({
     directory,

@@ -90,6 +90,35 @@ describe('snapshots', () => {
 });
 
 describe('RankChanged', () => {
+  it('is read and told only for boards someone watches', async () => {
+    const watched = new Set(['points:daily:global']);
+    const kit = leaderboardsKit({
+      redis: t.engine.redis,
+      redisUrl: t.config.redis.url,
+      pool: t.engine.pool,
+      prefix: `${t.prefix}rank-watched:`,
+      now: clock.now,
+      settings: { rankEvents: 'points' },
+      rankWatched: (board) => watched.has(board),
+    });
+    const told: string[] = [];
+    kit.bus.on('RankChanged', (e) => void told.push(e.board));
+    const record = (userId: string, i: number) =>
+      kit.service.record({ userId, opId: `rw-${i}`, occurredAt: at, deltas: d(100 + i), notify: true });
+    await record('w1', 1);
+    expect(told).toEqual(['points:daily:global']); // not weekly, monthly, all-time
+    watched.add('points:alltime:global');
+    await record('w2', 2);
+    expect(told.slice(1).sort()).toEqual(['points:alltime:global', 'points:daily:global']);
+    // The boards were written either way: the unwatched weekly board ranks both.
+    const top = await kit.standings.top(
+      { metric: 'points', window: 'weekly', scope: { kind: 'global' }, caller: 'w1' },
+      0,
+      10,
+    );
+    expect(top.entries.map((e) => e.userId)).toEqual(['w2', 'w1']);
+  });
+
   it('tells the same rank moves on a sharded board as on an unsharded one', async () => {
     const told: Record<string, string[]> = { plain: [], sharded: [] };
     for (const [name, shards] of [

@@ -64,6 +64,12 @@ export interface LeaderboardsServiceDeps {
   regionOf: (userId: string) => Promise<string | undefined>;
   /** Metrics whose global/region boards emit RankChanged. */
   rankEventMetrics: readonly Metric[];
+  /**
+   * Whether anyone may want a board's RankChanged (realtime: the board has subscribers). Reading
+   * the rank before and after costs a script per board; boards nobody watches get a plain write.
+   * Absent: every board.
+   */
+  rankWatched?: (boardId: string) => boolean;
 }
 
 interface Planned {
@@ -187,7 +193,8 @@ export class LeaderboardsService {
           !result.duplicate &&
           delta > 0 &&
           p.board.scope.kind !== 'challenge' &&
-          this.deps.rankEventMetrics.includes(metric),
+          this.deps.rankEventMetrics.includes(metric) &&
+          (this.deps.rankWatched?.(loc.id) ?? true),
       );
     }
     // Writes that may tell the user their rank moved go through `raise`; the rest are plain.

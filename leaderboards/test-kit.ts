@@ -46,6 +46,7 @@ export interface KitOptions {
   bus?: DomainEvents;
   following?: (userId: string) => Promise<string[]>;
   regionOf?: (userId: string) => Promise<string | undefined>;
+  rankWatched?: (boardId: string) => boolean;
 }
 
 export function leaderboardsKit(o: KitOptions): Leaderboards & { bus: DomainEvents } {
@@ -63,6 +64,7 @@ export function leaderboardsKit(o: KitOptions): Leaderboards & { bus: DomainEven
       log: { info: () => {}, error: () => {} },
       regionOf: o.regionOf ?? (async () => undefined),
       following: o.following ?? (async () => []),
+      rankWatched: o.rankWatched,
     },
   );
   return { ...lb, bus };

@@ -58,6 +58,8 @@ export interface Realtime {
   detach(): Promise<void>;
   /** Emits to rooms on every process (adapter when attached, emitter otherwise). */
   emit: RoomEmitter;
+  /** Whether a board (`metric:window:scope`) has subscribers on any process (a copy at most ~1 s old). */
+  isWatched(board: string): boolean;
   stats(): GatewayStats | undefined;
   close(): Promise<void>;
 }
@@ -105,6 +107,7 @@ export function createRealtime(settings: RealtimeSettings, deps: RealtimeDeps): 
     gateway: () => gateway,
     ticker: () => ticker,
     emit: (rooms, event, payload, volatile) => emit(rooms, event, payload, volatile),
+    isWatched: (board) => watched.has(board),
     stats: () => gateway?.stats,
     attach(server) {
       if (gateway) throw new Error('realtime is already attached to a server');

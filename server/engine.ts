@@ -131,6 +131,8 @@ export async function createEngine(config: Config, opts: EngineOptions): Promise
     regionOf: async (userId) => (await users.find(userId))?.region ?? undefined,
     following: (userId) => follows.following(userId),
     onClosed: (tx, fact) => outbox.append(tx, [leaderboardClosedFact(fact)]),
+    // RankChanged only feeds realtime's rank:changed, for boards someone subscribed to (realtime is wired below).
+    rankWatched: (boardId) => realtime.isWatched(boardId),
   });
   const achievements = await createAchievementsContext({
     redis,
