@@ -29,13 +29,10 @@ import { loadConfig } from '../server/config.js';
 import { createEngine, type Engine } from '../server/engine.js';
 import { assertLocal, dropIsolation, newIsolation } from './lib/engine-process.js';
 import { runMachine as machine } from './lib/machine.js';
+import { BENCH_DATABASE_URL, BENCH_REDIS_URL, positiveIntEnv } from './lib/options.js';
 import { EventFactory } from './lib/workload.js';
 
-const env = (name: string, def: number) => {
-  const v = Number(process.env[name] ?? def);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer`);
-  return v;
-};
+const env = positiveIntEnv;
 const OPTS = {
   users: env('BENCH_USERS', 120),
   warmupEvents: env('BENCH_WARMUP_EVENTS', 8000),
@@ -44,8 +41,8 @@ const OPTS = {
   concurrency: env('BENCH_CONCURRENCY', 32),
   seqEvents: env('BENCH_SEQ_EVENTS', 300),
 };
-const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const DATABASE_URL = BENCH_DATABASE_URL;
+const REDIS_URL = BENCH_REDIS_URL;
 const TARGET_PCT = 15;
 const log = (msg: string) => process.stdout.write(`${msg}\n`);
 

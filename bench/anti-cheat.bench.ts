@@ -33,12 +33,9 @@ import { loadConfig } from '../server/config.js';
 import { createEngine, type Engine } from '../server/engine.js';
 import { assertLocal, dropIsolation, newIsolation } from './lib/engine-process.js';
 import { runMachine as machine } from './lib/machine.js';
+import { BENCH_DATABASE_URL, BENCH_REDIS_URL, positiveIntEnv } from './lib/options.js';
 
-const env = (name: string, def: number) => {
-  const v = Number(process.env[name] ?? def);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer`);
-  return v;
-};
+const env = positiveIntEnv;
 const OPTS = {
   users: env('BENCH_USERS', 200),
   warmupPerUser: env('BENCH_WARMUP', 6),
@@ -49,8 +46,8 @@ const OPTS = {
   confirms: env('BENCH_CONFIRMS', 200),
   boardUsers: env('BENCH_BOARD_USERS', 1000),
 };
-const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const DATABASE_URL = BENCH_DATABASE_URL;
+const REDIS_URL = BENCH_REDIS_URL;
 const TARGET_RULES_PCT = 20;
 const TARGET_CONFIRM_P99_MS = 20;
 const H = 3_600_000;

@@ -30,14 +30,15 @@ import { createEngine, type Engine } from '../server/engine.js';
 import { assertLocal, dropIsolation, type Isolation, newIsolation } from './lib/engine-process.js';
 import { summarize } from './lib/http-load.js';
 import { describeMachine } from './lib/machine.js';
+import { BENCH_DATABASE_URL, BENCH_REDIS_URL } from './lib/options.js';
 import { LOADGEN_NOTE } from './lib/report.js';
 
 const CAPACITY = 100_000;
 const JOINS = Number(process.env.BENCH_JOINS ?? 120_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 256);
 const BASELINE_S = Number(process.env.BENCH_BASELINE_S ?? 15);
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS_URL = BENCH_REDIS_URL;
+const DATABASE_URL = BENCH_DATABASE_URL;
 const TARGET_JOINS_PER_S = 10_000;
 const TARGET_SPEEDUP = 10;
 const log = (msg: string) => process.stdout.write(`${msg}\n`);

@@ -35,9 +35,10 @@ import {
 } from '../feed/index.js';
 import { createPool, createRedis, deleteByPrefix, migrateUp, quoteIdent } from '../persistence/index.js';
 import { assertLocal, newIsolation } from './lib/engine-process.js';
+import { BENCH_DATABASE_URL, BENCH_REDIS_URL } from './lib/options.js';
 
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS_URL = BENCH_REDIS_URL;
+const DATABASE_URL = BENCH_DATABASE_URL;
 const MIX_OPS = Number(process.env.BENCH_FEED_MIX_OPS ?? 400);
 const READS = Number(process.env.BENCH_FEED_READS ?? 1500);
 const AUTHORS = 500;

@@ -26,6 +26,7 @@ import {
 import { type HttpTarget, type PhaseOptions, runPhase } from './lib/http-load.js';
 import { inspectLedger } from './lib/ledger-check.js';
 import { describeMachine } from './lib/machine.js';
+import { BENCH_DATABASE_URL, BENCH_REDIS_URL } from './lib/options.js';
 import { cpuPerEventUs, LOADGEN_NOTE, type Report, renderMarkdown, renderText, TARGETS } from './lib/report.js';
 import { batchWorkload, EventFactory, newTally, singleWorkload } from './lib/workload.js';
 
@@ -58,8 +59,8 @@ function readOptions() {
     ledgerDurationS: intEnv('BENCH_LEDGER_DURATION_S', 5, 1, 120),
     quietPct: intEnv('BENCH_QUIET_PCT', 35, 1, 10_000),
     quietWaitS: intEnv('BENCH_QUIET_WAIT_S', 90, 0, 600),
-    databaseUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
-    redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    databaseUrl: BENCH_DATABASE_URL,
+    redisUrl: BENCH_REDIS_URL,
     engineNodeArgs: (process.env.BENCH_ENGINE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
     enforceTargets: process.env.BENCH_ENFORCE_TARGETS === '1',
     phases: new Set(phases as Phase[]),

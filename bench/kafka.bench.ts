@@ -25,13 +25,14 @@ import { CpuMeter } from './lib/cpu.js';
 import { assertLocal, dropIsolation, type Isolation, newIsolation } from './lib/engine-process.js';
 import { type KafkaEngine, startKafkaEngine } from './lib/kafka-engine.js';
 import { type Drain, type KafkaBenchReport, type LoadResult, renderKafkaReport } from './lib/kafka-report.js';
+import { BENCH_DATABASE_URL, BENCH_REDIS_URL } from './lib/options.js';
 import { EventFactory } from './lib/workload.js';
 
 const env = (name: string, def: number) => (process.env[name] ? Number(process.env[name]) : def);
 const O = {
   brokers: process.env.BENCH_KAFKA_BROKERS ?? '127.0.0.1:9092',
-  databaseUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
-  redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+  databaseUrl: BENCH_DATABASE_URL,
+  redisUrl: BENCH_REDIS_URL,
   partitions: env('BENCH_KAFKA_PARTITIONS', 6),
   users: env('BENCH_USERS', 10_000),
   backlog: env('BENCH_KAFKA_BACKLOG', 30_000),

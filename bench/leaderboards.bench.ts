@@ -17,10 +17,11 @@ import { projectPath } from '../common/index.js';
 import { encodeScore, leaderboardsKit, ManualClock, shardOf, TIE_SPECS } from '../leaderboards/index.js';
 import { createPool, createRedis, deleteByPrefix, quoteIdent } from '../persistence/index.js';
 import { assertLocal, newIsolation } from './lib/engine-process.js';
+import { BENCH_DATABASE_URL, BENCH_REDIS_URL } from './lib/options.js';
 
 const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 1_000_000);
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS_URL = BENCH_REDIS_URL;
+const DATABASE_URL = BENCH_DATABASE_URL;
 const SPEC = TIE_SPECS.alltime.points;
 const log = (msg: string) => process.stdout.write(`${msg}\n`);
 

@@ -33,6 +33,7 @@ import { createRealtime } from '../realtime/index.js';
 import { assertLocal, dropIsolation, type EngineProcess, newIsolation, startEngine } from './lib/engine-process.js';
 import { summarize } from './lib/http-load.js';
 import { describeMachine } from './lib/machine.js';
+import { BENCH_DATABASE_URL, BENCH_REDIS_URL } from './lib/options.js';
 import { LOADGEN_NOTE, type Machine } from './lib/report.js';
 
 const num = (name: string, def: number) => Number(process.env[name] ?? def);
@@ -41,8 +42,8 @@ const PROCESSES = num('BENCH_RT_PROCESSES', 2);
 const BOARDS = num('BENCH_RT_BOARDS', 100);
 const EVENTS_PER_S = num('BENCH_RT_EVENTS_PER_S', 2_000);
 const SECONDS = num('BENCH_RT_SECONDS', 20);
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS_URL = BENCH_REDIS_URL;
+const DATABASE_URL = BENCH_DATABASE_URL;
 const CLIENT_PROCS = num('BENCH_RT_CLIENT_PROCS', 2);
 const SECRET = 'bench-realtime-secret';
 const TARGETS = { personalP99Ms: 50, boardP99Ms: 300, mbPer1000Idle: 5 };

@@ -20,11 +20,12 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { projectPath } from '../common/index.js';
 import { describeMachine } from './lib/machine.js';
+import { BENCH_DATABASE_URL, BENCH_REDIS_URL } from './lib/options.js';
 import type { Machine } from './lib/report.js';
 import { type BenchFigures, DASH, EXTRACTORS, type Figure, runOf } from './lib/results-summary.js';
 
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS_URL = BENCH_REDIS_URL;
+const DATABASE_URL = BENCH_DATABASE_URL;
 const TIMEOUT_S = Number(process.env.BENCH_TIMEOUT_S ?? 1800);
 const RECORD = projectPath('bench', 'results', 'run-all.json');
 const SUMMARY = projectPath('bench', 'RESULTS.md');
