@@ -83,7 +83,13 @@ export class TestKafka {
     messages: Array<{ key: string | null; value: string | Buffer | null; headers?: IHeaders }>,
   ): Promise<void> {
     if (!this.producer) {
-      this.producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+      // Idempotent: a send retried after a timeout must not write its messages twice (tests
+      // count messages, e.g. a paused group's lag, and a retry duplicate made them flaky).
+      this.producer = this.kafka.producer({
+        createPartitioner: Partitioners.DefaultPartitioner,
+        idempotent: true,
+        maxInFlightRequests: 1,
+      });
       await this.producer.connect();
     }
     for (let i = 0; i < messages.length; i += 500) {
